@@ -1,0 +1,182 @@
+"""Chinese RedNote users (the hosts): traits, state and every daily rule.
+
+What a Chinese user does each day (`CnUsers.observe` then `CnUsers.decide`, all users at once):
+  1. opens RedNote or not;
+  2. may notice the foreign newcomers (hashtag trending with the volume of foreign posts, plus followees
+     who noticed recently); curiosity fades after noticing;
+  3. views foreign posts: curious users seek them out, everyone meets some in the feed in proportion to
+     the foreign share of the feed (less in a walled-off international version);
+  4. reacts to each view by topic, attitude and understanding: welcome (reply, sometimes follow: a
+     cross-cultural tie), neutral, or hostility (sometimes a complaint to the platform, malicious or not);
+  5. attitude drifts: warmer after welcoming exchanges, colder after hostile ones and when foreigners
+     dilute the feed beyond a tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim import network
+from sim.params import CnUsers as CnParams, Mechanisms, Population
+from sim.streams import Streams
+from sim.us_users import beta_with_mean
+
+
+@dataclass(frozen=True)
+class CnToday:
+    day: int
+    translation_quality: float
+    visibility: float  # share of normal reach foreign posts have (walled garden < 1)
+    feed_share: float  # foreign share of the Chinese feed today
+    foreign_posts_millions: float  # foreign posts published today (real, millions)
+
+
+@dataclass
+class Reactions:
+    """Outcome of one day of viewing (agent-level counts)."""
+
+    views: int
+    hashtag_views: float  # expected views sought out by curious users (proxy of #TikTokRefugee views)
+    welcomes: int
+    hostile: int
+    replies_per_author: np.ndarray  # length n_us
+    complaints_per_post: np.ndarray  # length n_published
+    follow_viewer: np.ndarray  # new tie Chinese viewer -> US author
+    follow_author: np.ndarray
+    follow_back: np.ndarray  # which of those ties the author returns
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules as pure functions
+# --------------------------------------------------------------------------------------------------
+def view_rate(
+    p: CnParams, active: np.ndarray, openness: np.ndarray, curiosity: np.ndarray, visibility: float, feed_share: float
+) -> np.ndarray:
+    """Expected foreign posts each user views today."""
+    seek = p.views_when_curious * openness * curiosity
+    return (active * visibility * (seek + p.views_from_feed * feed_share)).astype(np.float64)
+
+
+def reaction_probabilities(
+    p: CnParams, mech: Mechanisms, topic: np.ndarray, attitude: np.ndarray, english: np.ndarray, translation_quality: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(welcome), P(hostile) of each view. Attitude in [-1, 1] scales welcome by (1 + a) and hostility by
+    (1 - a); welcoming needs understanding (English, or translation), half of it does not (pets, photos)."""
+    welcome = np.asarray(p.topic_welcome.as_tuple())[topic] * (1.0 + attitude)
+    hostile = np.asarray(p.topic_hostility.as_tuple())[topic] * (1.0 - attitude)
+    if mech.language_friction:
+        understand = english + (1.0 - english) * translation_quality
+        welcome = welcome * (0.5 + 0.5 * understand)
+    welcome, hostile = np.minimum(welcome, 1.0), np.minimum(hostile, 1.0)
+    total = welcome + hostile
+    scale = np.where(total > 1.0, 1.0 / np.maximum(total, 1e-12), 1.0)
+    return welcome * scale, hostile * scale
+
+
+def drift_attitude(
+    p: CnParams, attitude: np.ndarray, welcomes: np.ndarray, hostile: np.ndarray, active: np.ndarray,
+    openness: np.ndarray, feed_share: float,
+) -> np.ndarray:
+    """Warmer with good exchanges, colder with hostile ones and with feed dilution beyond tolerance."""
+    dilution = p.dilution_gain * max(0.0, feed_share - p.dilution_tolerance) * (1.0 - openness) * active
+    new = attitude + p.warmth_gain * welcomes - p.hostility_gain * hostile - dilution
+    return np.clip(new, -1.0, 1.0).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# The population
+# --------------------------------------------------------------------------------------------------
+class CnUsers:
+    def __init__(
+        self, params: CnParams, population: Population, mechanisms: Mechanisms, follows: sp.csr_matrix,
+        n: int, weight: float, streams: Streams,
+    ) -> None:
+        self.p, self.mech, self.follows, self.n, self.weight = params, mechanisms, follows, n, weight
+        rng = streams.get("cn.traits")
+        p = params
+        self.n_following = network.out_degree(follows)
+        self.openness = beta_with_mean(rng, p.openness_mean, n)
+        self.english = beta_with_mean(rng, p.english_mean, n)
+        self.daily_use = beta_with_mean(rng, population.cn_daily_use, n)
+        self.nationalist = rng.random(n) < p.nationalist_share
+        friendly = np.clip(rng.normal(0.6 * self.openness + 0.1, 0.2), -1, 1)
+        hostile = np.clip(rng.normal(-0.5, 0.2, n), -1, 1)
+        self.attitude = np.where(self.nationalist, hostile, friendly).astype(np.float32)
+        self.active = np.zeros(n, dtype=bool)
+        self.aware_day = np.full(n, -1, dtype=np.int32)
+        self.notice_signal = np.zeros(n, dtype=np.float32)
+        self.exposure = np.zeros(n, dtype=np.float32)
+        self.curiosity_decay = 0.5 ** (1.0 / p.curiosity_half_life_days)
+        self.signal_decay = float(np.exp(-1.0 / 7.0))
+
+    def observe(self) -> None:
+        """Exposure stage: share of followees who noticed the newcomers recently (state at start of day)."""
+        self.exposure = network.exposure(self.follows, self.notice_signal, self.n_following)
+
+    def curiosity(self, day: int) -> np.ndarray:
+        aware = self.aware_day >= 0
+        return np.where(aware, self.curiosity_decay ** np.maximum(day - self.aware_day, 0), 0.0).astype(np.float32)
+
+    def decide(
+        self, today: CnToday, authors: np.ndarray, topics: np.ndarray, author_reach: np.ndarray,
+        n_us: int, streams: Streams,
+    ) -> Reactions:
+        """Activity, noticing, viewing today's published foreign posts and reacting to them."""
+        p, n, day = self.p, self.n, today.day
+        self.active = streams.uniform("cn.active", day, n) < self.daily_use
+        trending = max(0.0, today.foreign_posts_millions - p.trending_threshold_posts / 1e6)
+        hazard = p.awareness_trend_rate * trending + p.awareness_peer_influence * self.exposure
+        noticed = (self.aware_day < 0) & (streams.uniform("cn.notice", day, n) < -np.expm1(-hazard))
+        self.aware_day[noticed] = day
+        self.notice_signal = np.minimum(self.notice_signal * self.signal_decay + noticed, 1.0).astype(np.float32)
+
+        empty = Reactions(0, 0.0, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, dtype=bool))
+        if not self.mech.chinese_reactions or authors.size == 0:
+            self._drift(np.zeros(n), np.zeros(n), today.feed_share)
+            return empty
+        curiosity = self.curiosity(day)
+        rate = view_rate(p, self.active, self.openness, curiosity, today.visibility, today.feed_share)
+        hashtag_views = float(np.sum(view_rate(p, self.active, self.openness, curiosity, today.visibility, 0.0)))
+        n_views = streams.get("cn.views", day).poisson(rate)
+        viewer = np.repeat(np.arange(n, dtype=np.int64), n_views)
+        if viewer.size == 0:
+            self._drift(np.zeros(n), np.zeros(n), today.feed_share)
+            return empty
+        rng = streams.get("cn.reactions", day)
+        appeal = np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach
+        cum = np.cumsum(appeal)
+        post = np.minimum(np.searchsorted(cum, rng.random(viewer.size) * cum[-1], side="right"), authors.size - 1)
+        topic = topics[post]
+        welcome_p, hostile_p = reaction_probabilities(p, self.mech, topic, self.attitude[viewer], self.english[viewer], today.translation_quality)
+        u = rng.random((4, viewer.size))
+        welcome = u[0] < welcome_p
+        hostile = ~welcome & (u[0] < welcome_p + hostile_p)
+        reply = welcome & (u[1] < p.reply_share_when_welcoming)
+        follow = welcome & (u[2] < p.follow_given_welcome)
+        complaint = hostile & (u[1] < p.complaint_given_hostile)
+        author = authors[post].astype(np.int64)
+        self._drift(np.bincount(viewer, welcome, n), np.bincount(viewer, hostile, n), today.feed_share)
+        return Reactions(
+            views=int(viewer.size),
+            hashtag_views=hashtag_views,
+            welcomes=int(welcome.sum()),
+            hostile=int(hostile.sum()),
+            replies_per_author=np.bincount(author[reply], minlength=n_us).astype(np.float64),
+            complaints_per_post=np.bincount(post[complaint], minlength=authors.size),
+            follow_viewer=viewer[follow],
+            follow_author=author[follow],
+            follow_back=u[3][follow] < p.follow_back,
+        )
+
+    def _drift(self, welcomes: np.ndarray, hostile: np.ndarray, feed_share: float) -> None:
+        if self.mech.attitude_drift:
+            self.attitude = drift_attitude(self.p, self.attitude, welcomes, hostile, self.active, self.openness, feed_share)
+
+    def welcoming_share(self) -> float:
+        return float(np.mean(self.attitude > 0))
+
+    def aware_share(self) -> float:
+        return float(np.mean(self.aware_day >= 0))

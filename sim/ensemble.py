@@ -1,0 +1,148 @@
+"""Runs and ensembles: one run per (seed, run index), serial or in worker processes.
+
+Run r of seed s draws only from streams keyed by (s, r, ...), so the result of a run does not depend on
+where or in which order it is computed: serial and parallel ensembles give identical numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model import RETENTION_DAYS, MigrationModel
+from sim.params import Scenario
+
+HEADLINE_METRICS: dict[str, str] = {
+    "peak_us_rednote_dau": "highest US RedNote DAU (people)",
+    "total_signups": "new US RedNote accounts over the horizon (people)",
+    **{f"retention_day{d}": f"share of migrants active on RedNote {d} days after their own sign-up" for d in RETENTION_DAYS},
+    "final_us_rednote_dau": "US RedNote DAU on the last day (people)",
+    "cross_cultural_ties": "Chinese-US follow ties at the end (ties)",
+    "posts_removed": "US posts removed over the horizon (posts)",
+    "complaints": "complaints against US posts over the horizon",
+    "accounts_banned": "US accounts banned by the end (people)",
+    "wrongful_bans": "banned US accounts with no rule-breaking post (people)",
+    "accounts_blocked_unverified": "US accounts blocked by real-name verification at the end (people)",
+    "peak_review_backlog": "largest review backlog (posts)",
+}
+
+
+@dataclass
+class RunResult:
+    run: int
+    series: dict[str, np.ndarray]  # reporter -> value per day
+    metrics: dict[str, float]  # headline metrics of this run
+    peak_day: int
+
+
+def run_one(scenario: Scenario, run: int = 0, on_day: Callable[[int], None] | None = None) -> RunResult:
+    """Build and run one model; return its daily series and headline metrics."""
+    model = MigrationModel(scenario, run=run)
+    model.run(progress=on_day)
+    series = {k: np.asarray(v, dtype=np.float64) for k, v in model.datacollector.model_vars.items()}
+    return RunResult(run=run, series=series, metrics=headline_metrics(series, model.retention()), peak_day=int(np.argmax(series["us_rednote_dau"])))
+
+
+def headline_metrics(series: dict[str, np.ndarray], retention: dict[int, float]) -> dict[str, float]:
+    dau = series["us_rednote_dau"]
+    metrics = {
+        "peak_us_rednote_dau": float(dau.max()),
+        "total_signups": float(series["us_rednote_signups"].sum()),
+        **{f"retention_day{d}": float(r) for d, r in retention.items()},
+        "final_us_rednote_dau": float(dau[-1]),
+        "cross_cultural_ties": float(series["cross_cultural_ties"][-1]),
+        "posts_removed": float(series["posts_removed"].sum()),
+        "complaints": float(series["complaints"].sum()),
+        "accounts_banned": float(series["accounts_banned"][-1]),
+        "wrongful_bans": float(series["wrongful_bans"][-1]),
+        "accounts_blocked_unverified": float(series["accounts_blocked_unverified"][-1]),
+        "peak_review_backlog": float(series["review_backlog"].max()),
+    }
+    assert set(metrics) == set(HEADLINE_METRICS)
+    return metrics
+
+
+def _run_job(job: tuple[Scenario, int]) -> RunResult:
+    scenario, run = job
+    return run_one(scenario, run)
+
+
+def run_ensemble(
+    scenario: Scenario, runs: int, workers: int | None = None, on_run: Callable[[RunResult], None] | None = None,
+    on_day: Callable[[int], None] | None = None,
+) -> list[RunResult]:
+    """``runs`` runs of the scenario; ``workers`` > 1 uses that many processes. Sorted by run index."""
+    workers = default_workers(runs) if workers is None else max(1, min(workers, runs))
+    results: list[RunResult] = []
+    if workers == 1:
+        for run in range(runs):
+            results.append(run_one(scenario, run, on_day=on_day))
+            if on_run:
+                on_run(results[-1])
+        return results
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for result in pool.map(_run_job, [(scenario, r) for r in range(runs)]):
+            results.append(result)
+            if on_run:
+                on_run(result)
+    return sorted(results, key=lambda r: r.run)
+
+
+def default_workers(runs: int) -> int:
+    return max(1, min(runs, os.cpu_count() or 1))
+
+
+# --------------------------------------------------------------------------------------------------
+# Summaries across runs
+# --------------------------------------------------------------------------------------------------
+def band(values: Iterable[float]) -> dict[str, float | None]:
+    """Median and 10th/90th percentiles (NaN runs ignored; None if none is finite)."""
+    arr = np.asarray(list(values), dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return {"median": None, "p10": None, "p90": None}
+    p10, med, p90 = np.percentile(arr, [10, 50, 90])
+    return {"median": float(med), "p10": float(p10), "p90": float(p90)}
+
+
+def summarize(scenario: Scenario, results: list[RunResult]) -> dict:
+    """The content of summary.json."""
+    metrics = {name: band(r.metrics[name] for r in results) for name in HEADLINE_METRICS}
+    peak_days = [r.peak_day for r in results]
+    peak_band = band(peak_days)
+    metrics["peak_date"] = {k: None if v is None else scenario.date_of(int(round(v))).isoformat() for k, v in peak_band.items()}
+    return {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "runs": len(results),
+        "agents": scenario.agents,
+        "start_date": scenario.start_date.isoformat(),
+        "end_date": scenario.end_date.isoformat(),
+        "metrics": metrics,
+        "per_run": [{"run": r.run, "peak_date": scenario.date_of(r.peak_day).isoformat(), **r.metrics} for r in results],
+        "definitions": {
+            **HEADLINE_METRICS,
+            "peak_date": "date of the highest US RedNote DAU",
+            "bands": "median and 10th/90th percentiles across runs (equal to the single value when runs = 1)",
+            "retention": "cohorts whose day N falls after the horizon are left out; null when no cohort qualifies",
+        },
+    }
+
+
+def series_band(results: list[RunResult], column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-day 10th percentile, median and 90th percentile of a column across runs."""
+    stack = np.vstack([r.series[column] for r in results])
+    p10, med, p90 = np.percentile(stack, [10, 50, 90], axis=0)
+    return p10, med, p90
+
+
+def dates(scenario: Scenario) -> list[dt.date]:
+    return [scenario.date_of(d) for d in range(scenario.days)]
+

@@ -1,0 +1,164 @@
+"""Writing results: timeseries.csv, summary.json, plots/*.png, scenario.resolved.yaml.
+
+Everything is written into a hidden staging folder next to the destination and moved into place only
+when complete, so an interrupted run never leaves a folder that looks finished. An earlier result in
+the destination is replaced only at that last moment.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import yaml  # noqa: E402
+
+from sim import __version__  # noqa: E402
+from sim.ensemble import RunResult, dates, series_band, summarize  # noqa: E402
+from sim.model import REPORTERS  # noqa: E402
+from sim.params import PARAMETER_SET_VERSION, Scenario  # noqa: E402
+from sim.scenario import scenario_to_dict  # noqa: E402
+
+OBSERVED_CSV = Path(__file__).resolve().parent.parent / "data" / "observed_2025.csv"
+TIMESERIES_COLUMNS = ("run", "day", "date", *REPORTERS)
+
+
+def write_results(out_dir: Path, scenario: Scenario, results: list[RunResult], extra: dict[str, Any] | None = None) -> dict:
+    """Write all outputs of an ensemble atomically; returns the summary."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "plots").mkdir(parents=True)
+    summary = summarize(scenario, results)
+    summary["version"] = __version__
+    write_timeseries(staging / "timeseries.csv", scenario, results)
+    write_resolved(staging / "scenario.resolved.yaml", scenario, extra)
+    plot_all(staging / "plots", scenario, results)
+    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    replace_dir(staging, out_dir)
+    return summary
+
+
+def replace_dir(staging: Path, out_dir: Path) -> None:
+    """Move a finished staging folder into place (rename is atomic on one file system)."""
+    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    if out_dir.exists():
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_timeseries(path: Path, scenario: Scenario, results: list[RunResult]) -> None:
+    day_dates = [d.isoformat() for d in dates(scenario)]
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(TIMESERIES_COLUMNS)
+        for result in results:
+            columns = [result.series[k] for k in REPORTERS]
+            for day in range(scenario.days):
+                writer.writerow([result.run, day, day_dates[day], *(format(float(c[day]), ".10g") for c in columns)])
+
+
+def write_resolved(path: Path, scenario: Scenario, extra: dict[str, Any] | None) -> None:
+    header = {
+        "# generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "# package_version": __version__,
+        "# parameter_set": PARAMETER_SET_VERSION,
+    }
+    body = scenario_to_dict(scenario)
+    lines = [f"{k}: {v}" for k, v in header.items()]
+    if extra:
+        lines += [f"# {k}: {v}" for k, v in extra.items()]
+    path.write_text("\n".join(lines) + "\n" + yaml.safe_dump(body, sort_keys=False))
+
+
+# --------------------------------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------------------------------
+def observed_points(metric: str, scenario: Scenario) -> list[tuple[dt.date, float]]:
+    """Observed values of ``metric`` inside the scenario's dates (empty if the data file is missing)."""
+    if not OBSERVED_CSV.is_file():
+        return []
+    with OBSERVED_CSV.open() as fh:
+        rows = [r for r in csv.DictReader(fh) if r["metric"] == metric]
+    points = [(dt.date.fromisoformat(r["date"]), float(r["value"])) for r in rows]
+    return [(d, v) for d, v in points if scenario.start_date <= d <= scenario.end_date]
+
+
+def _band_plot(ax: plt.Axes, scenario: Scenario, results: list[RunResult], column: str, label: str, color: str, scale: float = 1e6) -> None:
+    x = dates(scenario)
+    p10, med, p90 = series_band(results, column)
+    ax.plot(x, med / scale, color=color, label=label + (" (median)" if len(results) > 1 else ""))
+    if len(results) > 1:
+        ax.fill_between(x, p10 / scale, p90 / scale, color=color, alpha=0.25, linewidth=0, label="10-90% of runs")
+
+
+def _finish(ax: plt.Axes, title: str, ylabel: str) -> None:
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def plot_all(folder: Path, scenario: Scenario, results: list[RunResult]) -> None:
+    runs = f"{len(results)} run{'s' if len(results) > 1 else ''}, seed {scenario.seed}"
+    # 1. US RedNote DAU and sign-ups
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True)
+    _band_plot(axes[0], scenario, results, "us_rednote_dau", "model", "tab:red")
+    obs = observed_points("rednote_us_dau", scenario)
+    if obs:
+        axes[0].scatter([d for d, _ in obs], [v / 1e6 for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)")
+    _finish(axes[0], f"{scenario.name}: US users active on RedNote ({runs})", "million people")
+    _band_plot(axes[1], scenario, results, "us_rednote_signups", "new accounts", "tab:blue")
+    _band_plot(axes[1], scenario, results, "us_rednote_reactivations", "dormant accounts back", "tab:orange")
+    _finish(axes[1], "Daily sign-ups and returns", "million people per day")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(folder / "us_rednote.png", dpi=110)
+    plt.close(fig)
+    # 2. Platform mix
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for column, label, color in (("us_mix_tiktok_only", "TikTok only", "black"), ("us_other_dau", "other app", "tab:purple")):
+        _band_plot(axes[0], scenario, results, column, label, color)
+    _finish(axes[0], "US users active on TikTok / other app", "million people")
+    for column, label, color in (
+        ("us_mix_both", "TikTok and RedNote", "tab:red"),
+        ("us_mix_rednote_only", "RedNote only", "tab:orange"),
+        ("us_rednote_dormant", "dormant RedNote account", "tab:gray"),
+        ("accounts_banned", "banned", "tab:brown"),
+        ("accounts_blocked_unverified", "blocked (real-name)", "tab:pink"),
+    ):
+        _band_plot(axes[1], scenario, results, column, label, color)
+    _finish(axes[1], "US users on RedNote", "million people")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(folder / "platform_mix.png", dpi=110)
+    plt.close(fig)
+    # 3. Moderation load
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for column, label, color in (
+        ("posts_held", "posts held for review", "tab:blue"),
+        ("posts_removed", "posts removed", "tab:red"),
+        ("complaints", "complaints", "tab:orange"),
+        ("review_backlog", "review backlog", "tab:gray"),
+    ):
+        _band_plot(axes[0], scenario, results, column, label, color, scale=1e3)
+    _finish(axes[0], "Moderation per day", "thousand posts")
+    for column, label, color in (("accounts_banned", "banned", "tab:brown"), ("wrongful_bans", "wrongful bans", "tab:red")):
+        _band_plot(axes[1], scenario, results, column, label, color, scale=1e3)
+    _finish(axes[1], "US accounts banned (cumulative)", "thousand people")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(folder / "moderation.png", dpi=110)
+    plt.close(fig)

@@ -1,0 +1,212 @@
+"""Load scenario YAML files: safe parsing, ``extends:`` inheritance and strict validation.
+
+Every problem becomes a `ScenarioError` whose message is one line naming the file, the key path and what
+is allowed, e.g. ``scenarios/x.yaml: platform.translation.quality: must be <= 1 (got 1.5)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.params import Scenario
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used. ``str(error)`` is a one-line message for the user."""
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, merge (``extends:``) and validate a scenario file.
+
+    ``overrides`` are top-level keys set after merging (the command line's ``--seed``, ``--agents``);
+    ``days`` in overrides sets ``end_date`` from ``start_date``.
+    """
+    path = Path(path)
+    raw = _load_with_parents(path, chain=())
+    overrides = dict(overrides or {})
+    days = overrides.pop("days", None)
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    if days is not None:
+        start = raw.get("start_date", Scenario.model_fields["start_date"].default)
+        try:
+            start = _as_date(start)
+        except (TypeError, ValueError):
+            raise ScenarioError(f"{path}: start_date: must be a calendar date like 2025-01-01 (got {start!r})") from None
+        raw["end_date"] = start + dt.timedelta(days=int(days) - 1)
+    return validate(raw, source=str(path))
+
+
+def validate(raw: Any, source: str = "<scenario>") -> Scenario:
+    """Validate an already-merged mapping; raises `ScenarioError` with the first problem."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: the document must be a mapping of keys to values (got {type(raw).__name__})")
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise ScenarioError(f"{source}: {_describe(errors[0])}{more}") from None
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """Plain YAML-ready dict of every parameter (dates as ISO strings)."""
+    return scenario.model_dump(mode="json")
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    raise TypeError(value)
+
+
+def _load_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p.name) for p in (*chain, resolved))
+        raise ScenarioError(f"{path}: extends: circular inheritance ({cycle})")
+    raw = _read_yaml(path)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(f"{path}: extends: must be the path of another scenario file (got {parent!r})")
+    parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
+    if not parent_path.is_file():
+        raise ScenarioError(f"{path}: extends: file not found: {parent_path}")
+    base = _load_with_parents(parent_path, (*chain, resolved))
+    base.pop("name", None)
+    base.pop("description", None)
+    return deep_merge(base, raw)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ScenarioError(f"{path}: {where}invalid YAML ({problem})") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: invalid YAML (nested too deeply)") from None
+    if data is None:
+        raise ScenarioError(f"{path}: the file is empty; a scenario needs at least a name")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: the document must be a mapping of keys to values (got {type(data).__name__})")
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise ScenarioError(f"{path}: {bad[0]!r}: keys must be text")
+    return data
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into ``base``: mappings merge key by key, anything else (lists too) replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# ----------------------------------------------------------------------------------------------
+# Turning a pydantic error into one readable line
+# ----------------------------------------------------------------------------------------------
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The schema section reached by following ``loc`` from the top (None if it is not a section)."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        annotation = model.model_fields[part].annotation
+        if typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
+        model = annotation
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    got = f" (got {_short(error.get('input'))})"
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = ", ".join(parent.model_fields) if parent else "see docs/ODD.md"
+        return f"{_key_path(loc)}: unknown key; allowed here: {allowed}"
+    if kind == "missing":
+        return f"{_key_path(loc)}: required key is missing"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        parent = _model_at(loc)
+        keys = f" with keys {', '.join(parent.model_fields)}" if parent else ""
+        return f"{_key_path(loc)}: must be a mapping{keys}{got}"
+    if kind == "value_error":
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        key, sep, rest = message.partition(": ")
+        if sep and " " not in key:  # validators name the offending key first
+            return f"{_key_path((*loc, key))}: {rest}"
+        return f"{_key_path(loc)}: {message}"
+    messages = {
+        "float_type": "must be a number",
+        "int_type": "must be a whole number",
+        "bool_type": "must be true or false",
+        "string_type": "must be text",
+        "date_type": "must be a calendar date like 2025-01-19",
+        "date_from_datetime_inexact": "must be a calendar date like 2025-01-19, without a time",
+        "list_type": "must be a list",
+        "greater_than_equal": f"must be >= {ctx.get('ge')}",
+        "less_than_equal": f"must be <= {ctx.get('le')}",
+        "literal_error": f"must be one of {ctx.get('expected')}",
+        "finite_number": "must be a finite number",
+    }
+    message = messages.get(kind, str(error.get("msg", "invalid value")).lower())
+    if kind in ("float_type", "int_type", "greater_than_equal", "less_than_equal") and len(loc) > 0:
+        field_range = _range_of(loc)
+        if field_range:
+            message += f" ({field_range})"
+    return f"{_key_path(loc)}: {message}{got}"
+
+
+def _range_of(loc: tuple[Any, ...]) -> str:
+    parent = _model_at(loc[:-1])
+    if parent is None or not isinstance(loc[-1], str) or loc[-1] not in parent.model_fields:
+        return ""
+    lo = hi = None
+    for item in parent.model_fields[loc[-1]].metadata:
+        lo = getattr(item, "ge", lo)
+        hi = getattr(item, "le", hi)
+    if lo is None and hi is None:
+        return ""
+    return f"allowed: {lo if lo is not None else '-inf'} to {hi if hi is not None else 'inf'}"

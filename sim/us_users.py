@@ -1,0 +1,333 @@
+"""US TikTok users (the migrants): traits, per-platform state and every daily rule.
+
+What a US user does each day (`UsUsers.step`, all users at once, from the state at the start of the day):
+  1. looks at the accounts they follow: how many recently moved to RedNote (exposure), how many are active;
+  2. without a RedNote account: may sign up (ban salience x motive, a push if TikTok is dark, and peer
+     exposure), subject to real-name verification; with a dormant account: may come back;
+  3. active on RedNote: stays active with probability sigmoid(utility), else goes dormant;
+  4. opens TikTok if it works and is installed (loses the app sometimes; reinstalls only while in stores),
+     and the other app (Lemon8/Instagram-like outside option);
+  5. if active on RedNote, may post, on a topic drawn from a personal topic mix.
+After the Chinese users have reacted, `receive_feedback` folds replies, new followers and moderation into
+the memories that enter tomorrow's utility.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim import network
+from sim.params import TOPICS, Mechanisms, Population, UsUsers as UsParams
+from sim.streams import Streams
+
+NONE, ACTIVE, DORMANT, BANNED, BLOCKED = 0, 1, 2, 3, 4
+"""RedNote account states. Leaving is going quiet (DORMANT), not deleting; BANNED and BLOCKED (failed
+real-name verification) are absorbing."""
+STATE_NAMES = ("none", "active", "dormant", "banned", "blocked")
+LONG_AGO = -(10**6)  # "activated" day of accounts that were active before the run
+
+
+@dataclass(frozen=True)
+class UsToday:
+    """What US users see of the world today (from `sim.events` and the platform's policy)."""
+
+    day: int
+    salience: float
+    creator_salience: float  # salience as creators see it (includes creator-only news)
+    tiktok_up: float
+    in_store: bool
+    translation_quality: float  # for everyone (0 = no translation)
+    grey_translation_quality: float  # for users in the grey test
+    verify_new_accounts: bool
+    verification_friction: float
+    degradation: float
+    tie_scale: float  # real Chinese followers per agent-level tie, per real US user
+
+
+def beta_with_mean(rng: np.random.Generator, mean: float, n: int, concentration: float = 2.0) -> np.ndarray:
+    """Beta(c*m, c*(1-m)) draws; degenerate means give constant arrays."""
+    if mean <= 0.0 or mean >= 1.0:
+        return np.full(n, min(max(mean, 0.0), 1.0), dtype=np.float32)
+    return rng.beta(concentration * mean, concentration * (1.0 - mean), n).astype(np.float32)
+
+
+def weighted_sample(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
+    """k distinct indices drawn with probability proportional to weights (Efraimidis-Spirakis)."""
+    k = int(min(max(k, 0), weights.size))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = np.log(rng.random(weights.size)) / np.maximum(weights, 1e-12)
+    return np.argpartition(-keys, k - 1)[:k]
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules as pure functions (tests compare each with a plain loop)
+# --------------------------------------------------------------------------------------------------
+def join_hazard(
+    p: UsParams,
+    mech: Mechanisms,
+    salience: np.ndarray | float,
+    motive: np.ndarray,
+    creator_multiplier: np.ndarray,
+    tiktok_dark: np.ndarray,
+    exposure: np.ndarray,
+) -> np.ndarray:
+    """Daily sign-up hazard of users without an account (Bass-type: spontaneous + peer term)."""
+    h = np.zeros_like(exposure)
+    if mech.spontaneous_joining:
+        h += p.join_base_rate
+    if mech.news_salience:
+        h += p.join_salience_rate * salience * motive * creator_multiplier
+    if mech.outside_option:
+        h += p.join_displaced_rate * tiktok_dark
+    if mech.social_contagion and p.contagion == "rate":
+        h += p.peer_influence * exposure
+    return h
+
+
+def adopt(hazard: np.ndarray, u: np.ndarray, p: UsParams, mech: Mechanisms, exposure: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Who acts today: P = 1 - exp(-hazard); with threshold contagion also everyone whose exposure
+    reached their personal threshold (fractional-threshold rule, Watts 2002)."""
+    acts = u < -np.expm1(-hazard)
+    if mech.social_contagion and p.contagion == "threshold":
+        acts |= (exposure > 0) & (exposure >= threshold)
+    return acts
+
+
+def stay_utility(
+    p: UsParams,
+    mech: Mechanisms,
+    *,
+    taste: np.ndarray,
+    engagement: np.ndarray,
+    ties_real: np.ndarray,
+    friends_share: np.ndarray,
+    fit: np.ndarray,
+    protest: np.ndarray,
+    salience: float,
+    curiosity: np.ndarray,
+    novelty: np.ndarray,
+    tenure: np.ndarray,
+    friction: np.ndarray,
+    moderation: np.ndarray,
+    tiktok_works: np.ndarray,
+    other_active: np.ndarray,
+    degradation: float,
+) -> np.ndarray:
+    """Utility of staying active on RedNote (logit choice; Brock & Durlauf 2001, push-pull-mooring)."""
+    u = (
+        p.habit
+        + taste
+        + p.w_engagement * np.log1p(engagement)
+        + p.w_ties * np.log1p(ties_real)
+        + p.w_friends * friends_share
+        + p.w_fit * fit
+        + p.w_protest * protest * (salience if mech.news_salience else 0.0)
+        + p.w_novelty * curiosity * novelty
+        + p.w_tenure * np.log1p(tenure)
+        - p.w_moderation * moderation
+        - p.w_degradation * degradation
+    )
+    if mech.language_friction:
+        u = u - p.w_language * friction
+    if mech.outside_option:
+        u = u - p.w_tiktok * tiktok_works - p.w_other * other_active
+    return u
+
+
+def language_friction(literacy: np.ndarray, translation_quality: np.ndarray | float) -> np.ndarray:
+    """Share of RedNote a user cannot follow: the illiterate share, reduced by translation."""
+    return (1.0 - literacy) * (1.0 - translation_quality)
+
+
+def draw_topics(u: np.ndarray, topic_cdf: np.ndarray) -> np.ndarray:
+    """Topic index of each post by inverse CDF of the author's topic mix."""
+    return (u[:, None] >= topic_cdf[:, :-1]).sum(axis=1).astype(np.int8)
+
+
+# --------------------------------------------------------------------------------------------------
+# The population
+# --------------------------------------------------------------------------------------------------
+class UsUsers:
+    """US users as rows of arrays: agent id = row index; rows are never deleted."""
+
+    def __init__(
+        self,
+        params: UsParams,
+        population: Population,
+        mechanisms: Mechanisms,
+        follows: sp.csr_matrix,
+        n: int,
+        weight: float,
+        grey_test_share: float,
+        credential_share: float,
+        creator_share: float,
+        streams: Streams,
+    ) -> None:
+        self.p, self.mech, self.follows, self.n, self.weight = params, mechanisms, follows, n, weight
+        rng = streams.get("us.traits")
+        p = params
+        self.n_following = network.out_degree(follows)
+        self.followers = network.in_degree(follows)
+        # -- traits (fixed for the run)
+        self.protest = beta_with_mean(rng, p.protest_mean, n)
+        self.curiosity = beta_with_mean(rng, p.curiosity_mean, n)
+        self.literacy = beta_with_mean(rng, p.chinese_literacy_mean, n, concentration=0.5)
+        self.taste = rng.normal(0.0, p.taste_sd, n).astype(np.float32)
+        shares = np.asarray(p.topic_shares.as_tuple()) / sum(p.topic_shares.as_tuple())
+        alpha = np.maximum(p.topic_concentration * shares, 1e-3)
+        mix = rng.gamma(alpha, size=(n, len(TOPICS)))
+        mix /= np.maximum(mix.sum(axis=1, keepdims=True), 1e-300)
+        self.topic_cdf = np.cumsum(mix, axis=1).astype(np.float32)
+        self.fit = (mix @ np.asarray(p.topic_fit.as_tuple())).astype(np.float32)
+        self.tiktok_propensity = beta_with_mean(rng, population.us_tiktok_daily_use, n)
+        self.threshold = np.clip(rng.normal(p.threshold_mean, p.threshold_sd, n), 0.0, 1.0).astype(np.float32)
+        self.has_credentials = rng.random(n) < credential_share
+        self.grey_test = rng.random(n) < grey_test_share
+        jitter = rng.random(n) * 0.5  # break follower-count ties at random, not by row number
+        n_creators = int(round(creator_share * n))
+        self.is_creator = np.zeros(n, dtype=bool)
+        if n_creators:
+            self.is_creator[np.argpartition(-(self.followers + jitter), n_creators - 1)[:n_creators]] = True
+        self.creator_multiplier = np.where(self.is_creator, p.creator_salience_multiplier, 1.0).astype(np.float32)
+        # Creators' motive is fear of losing their audience (MODEL_BRIEF.md 3): full strength.
+        self.motive = np.where(self.is_creator, 1.0, 0.5 * (self.protest + self.curiosity)).astype(np.float32)
+        # -- state
+        self.state = np.full(n, NONE, dtype=np.int8)
+        accounts = weighted_sample(rng, 0.02 + self.literacy + 0.5 * self.curiosity, round(population.us_rednote_accounts / weight))
+        self.state[accounts] = DORMANT
+        # Pre-surge regulars are the account holders who like RedNote most: literate and high taste.
+        liking = (0.05 + self.literacy[accounts]) * np.exp(self.taste[accounts])
+        regulars = accounts[weighted_sample(rng, liking, round(population.us_rednote_dau / weight))]
+        self.state[regulars] = ACTIVE
+        self.signup_day = np.full(n, -1, dtype=np.int32)  # sign-up day in this run; -1: before or never
+        self.activated_day = np.full(n, LONG_AGO, dtype=np.int32)  # last (re)activation
+        self.activated_day[regulars] = -round(p.pre_surge_tenure_days)
+        self.join_signal = np.zeros(n, dtype=np.float32)  # decaying "just moved to RedNote" signal
+        self.engagement = np.zeros(n, dtype=np.float32)  # remembered replies per day (real)
+        self.moderation = np.zeros(n, dtype=np.float32)  # remembered held/removed posts per day
+        self.strikes = np.zeros(n, dtype=np.int16)
+        self.true_strikes = np.zeros(n, dtype=np.int16)  # strikes for posts that really broke the rules
+        self.cn_followers = np.zeros(n, dtype=np.int32)  # agent-level cross-cultural ties received
+        self.tiktok_installed = np.ones(n, dtype=bool)
+        self.tiktok_active = rng.random(n) < self.tiktok_propensity
+        self.other_active = rng.random(n) < p.other_initial_share
+        self.signed_up_today = np.zeros(n, dtype=bool)
+        self.activated_today = np.zeros(n, dtype=bool)
+        self.blocked_today = np.zeros(n, dtype=bool)
+        s0 = min(p.other_initial_share, 0.99)
+        self.other_base_rate = p.other_lapse * s0 / (1.0 - s0)  # keeps the other app's share steady
+        memory = p.exposure_memory_days
+        self.signal_decay = 1.0 if memory is None else float(np.exp(-1.0 / memory))
+        self.memory_decay = float(np.exp(-1.0 / p.engagement_memory_days))
+
+    # ----------------------------------------------------------------------------------------------
+    def step(self, today: UsToday, streams: Streams) -> tuple[np.ndarray, np.ndarray]:
+        """One day of decisions (synchronous: everyone reacts to the state at the start of the day).
+
+        Returns today's posts as (author index, topic index) arrays.
+        """
+        p, mech, n, day = self.p, self.mech, self.n, today.day
+        active = self.state == ACTIVE
+        exposure = network.exposure(self.follows, self.join_signal, self.n_following)
+        tiktok_works = (today.tiktok_up * self.tiktok_installed).astype(np.float32)
+
+        # -- sign-ups and returns
+        salience = np.where(self.is_creator, today.creator_salience, today.salience).astype(np.float32)
+        hazard = join_hazard(p, mech, salience, self.motive, self.creator_multiplier, 1.0 - tiktok_works, exposure)
+        u_join = streams.uniform("us.join", day, n)
+        acts = adopt(hazard, u_join, p, mech, exposure, self.threshold)
+        joins = acts & (self.state == NONE)
+        if today.verify_new_accounts:
+            verified = self.has_credentials & (streams.uniform("us.verify", day, n) >= today.verification_friction)
+            self.blocked_today = joins & ~verified
+            joins &= verified
+        else:
+            self.blocked_today = np.zeros(n, dtype=bool)
+        returns = np.zeros(n, dtype=bool)
+        if mech.dormant_return:
+            dormant = self.state == DORMANT
+            ret_hazard = p.dormant_return_base + p.dormant_return_multiplier * hazard
+            returns = dormant & adopt(ret_hazard, u_join, p, mech, exposure, self.threshold)
+
+        # -- staying or lapsing (only those active at the start of the day; computed on their rows only)
+        lapses = np.zeros(n, dtype=bool)
+        if mech.lapse:
+            idx = np.flatnonzero(active)
+            lapses[idx] = streams.uniform("us.lapse", day, n)[idx] >= sigmoid(self.stay_utility_of(idx, today, active, tiktok_works))
+        self.state[lapses] = DORMANT
+        self.state[self.blocked_today] = BLOCKED
+        self.state[joins | returns] = ACTIVE
+        self.signup_day[joins] = day
+        self.activated_day[joins | returns] = day
+        self.signed_up_today, self.activated_today = joins, joins | returns
+        # Followers notice sign-ups ("I just joined RedNote"), not quiet returns.
+        self.join_signal = np.minimum(self.join_signal * self.signal_decay + joins, 1.0).astype(np.float32)
+
+        self._use_tiktok_and_other(today, streams)
+        return self._post(day, streams)
+
+    def stay_utility_of(self, idx: np.ndarray, today: UsToday, active: np.ndarray, tiktok_works: np.ndarray) -> np.ndarray:
+        """Utility of staying active for users ``idx`` (see `stay_utility`)."""
+        p = self.p
+        quality = np.where(self.grey_test[idx], max(today.translation_quality, today.grey_translation_quality), today.translation_quality)
+        return stay_utility(
+            p, self.mech,
+            taste=self.taste[idx],
+            engagement=self.engagement[idx],
+            ties_real=self.cn_followers[idx] * today.tie_scale,
+            friends_share=network.exposure(self.follows[idx], active, self.n_following[idx]),
+            fit=self.fit[idx],
+            protest=self.protest[idx],
+            salience=today.salience,
+            curiosity=self.curiosity[idx],
+            novelty=0.5 ** ((today.day - self.activated_day[idx]) / p.novelty_half_life_days),
+            tenure=(today.day - self.activated_day[idx]).astype(np.float32),
+            friction=language_friction(self.literacy[idx], quality),
+            moderation=self.moderation[idx],
+            tiktok_works=tiktok_works[idx],
+            other_active=self.other_active[idx],
+            degradation=today.degradation,
+        )
+
+    def _use_tiktok_and_other(self, today: UsToday, streams: Streams) -> None:
+        p, n = self.p, self.n
+        u = streams.uniform("us.tiktok_app", today.day, n)
+        lose = self.tiktok_installed & (u < p.device_churn)
+        regain = ~self.tiktok_installed & today.in_store & (u < p.reinstall_prob)
+        self.tiktok_installed = (self.tiktok_installed & ~lose) | regain
+        on_rednote = self.state == ACTIVE
+        use = today.tiktok_up * self.tiktok_propensity * (1.0 - p.tiktok_displacement * on_rednote)
+        self.tiktok_active = self.tiktok_installed & (streams.uniform("us.tiktok_use", today.day, n) < use)
+        u = streams.uniform("us.other_app", today.day, n)
+        join_other = -np.expm1(-(self.other_base_rate + p.other_join_rate * today.salience))
+        self.other_active = np.where(self.other_active, u >= p.other_lapse, u < join_other)
+
+    def _post(self, day: int, streams: Streams) -> tuple[np.ndarray, np.ndarray]:
+        p = self.p
+        prob = np.where(self.is_creator, p.creator_post_prob, p.post_prob)
+        posts = (self.state == ACTIVE) & (streams.uniform("us.post", day, self.n) < prob)
+        authors = np.flatnonzero(posts).astype(np.int32)
+        topics = draw_topics(streams.uniform("us.topic", day, self.n)[authors], self.topic_cdf[authors])
+        return authors, topics
+
+    # ----------------------------------------------------------------------------------------------
+    def receive_feedback(self, replies_real: np.ndarray, moderation_events: np.ndarray, new_cn_followers: np.ndarray) -> None:
+        """Fold today's replies (real replies per real user), held/removed posts and new Chinese
+        followers into the memories that enter tomorrow's utility."""
+        keep = self.memory_decay
+        self.engagement = (keep * self.engagement + (1.0 - keep) * replies_real).astype(np.float32)
+        self.moderation = (keep * self.moderation + (1.0 - keep) * moderation_events).astype(np.float32)
+        self.cn_followers += new_cn_followers.astype(np.int32)
+
+    def counts(self) -> np.ndarray:
+        """Agents per RedNote state (index = state code)."""
+        return np.bincount(self.state, minlength=len(STATE_NAMES))
+
