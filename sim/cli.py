@@ -41,9 +41,13 @@ def bounded_int(lo: int, hi: int) -> Callable[[str], int]:
 
 
 def add_scenario_options(parser: argparse.ArgumentParser, *, runs_default: int = 1) -> None:
-    parser.add_argument("--runs", type=bounded_int(1, 10_000), default=runs_default, help=f"replicate runs (default {runs_default})")
+    parser.add_argument(
+        "--runs", type=bounded_int(1, 10_000), default=runs_default, help=f"replicate runs (default {runs_default})"
+    )
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1), help="master seed (default: the scenario's)")
-    parser.add_argument("--agents", type=bounded_int(100, 200_000_000), help="total agents, split by the scenario's population shares")
+    parser.add_argument(
+        "--agents", type=bounded_int(100, 200_000_000), help="total agents, split by the scenario's population shares"
+    )
     parser.add_argument("--days", type=bounded_int(1, 3 * 366), help="horizon in days from the start date")
     parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes for --runs > 1 (default: number of CPUs)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
@@ -93,7 +97,9 @@ def cmd_run(argv: Sequence[str]) -> int:
     bar = progress_bar(args.runs if parallel else args.runs * scenario.days, "run" if parallel else "day", args.quiet)
     try:
         results = run_ensemble(
-            scenario, args.runs, workers,
+            scenario,
+            args.runs,
+            workers,
             on_run=(lambda r: bar.update(1)) if bar is not None and parallel else None,
             on_day=bar.update if bar is not None and not parallel else None,
         )
@@ -101,7 +107,9 @@ def cmd_run(argv: Sequence[str]) -> int:
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - started
-    summary = write_results(out, scenario, results, extra={"command": "run.py " + " ".join(argv), "wall_seconds": round(elapsed, 2)})
+    summary = write_results(
+        out, scenario, results, extra={"command": "run.py " + " ".join(argv), "wall_seconds": round(elapsed, 2)}
+    )
     if not args.quiet:
         print_summary(summary, out, elapsed)
     return 0

@@ -20,7 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim import network
-from sim.params import CnUsers as CnParams, Mechanisms, Population
+from sim.params import CnUsers as CnParams
+from sim.params import Mechanisms, Population
 from sim.streams import Streams
 from sim.us_users import beta_with_mean
 
@@ -77,8 +78,13 @@ def reaction_probabilities(
 
 
 def drift_attitude(
-    p: CnParams, attitude: np.ndarray, welcomes: np.ndarray, hostile: np.ndarray, active: np.ndarray,
-    openness: np.ndarray, feed_share: float,
+    p: CnParams,
+    attitude: np.ndarray,
+    welcomes: np.ndarray,
+    hostile: np.ndarray,
+    active: np.ndarray,
+    openness: np.ndarray,
+    feed_share: float,
 ) -> np.ndarray:
     """Warmer with good exchanges, colder with hostile ones and with feed dilution beyond tolerance."""
     dilution = p.dilution_gain * max(0.0, feed_share - p.dilution_tolerance) * (1.0 - openness) * active
@@ -91,8 +97,14 @@ def drift_attitude(
 # --------------------------------------------------------------------------------------------------
 class CnUsers:
     def __init__(
-        self, params: CnParams, population: Population, mechanisms: Mechanisms, follows: sp.csr_matrix,
-        n: int, weight: float, streams: Streams,
+        self,
+        params: CnParams,
+        population: Population,
+        mechanisms: Mechanisms,
+        follows: sp.csr_matrix,
+        n: int,
+        weight: float,
+        streams: Streams,
     ) -> None:
         self.p, self.mech, self.follows, self.n, self.weight = params, mechanisms, follows, n, weight
         rng = streams.get("cn.traits")
@@ -121,8 +133,13 @@ class CnUsers:
         return np.where(aware, self.curiosity_decay ** np.maximum(day - self.aware_day, 0), 0.0).astype(np.float32)
 
     def decide(
-        self, today: CnToday, authors: np.ndarray, topics: np.ndarray, author_reach: np.ndarray,
-        n_us: int, streams: Streams,
+        self,
+        today: CnToday,
+        authors: np.ndarray,
+        topics: np.ndarray,
+        author_reach: np.ndarray,
+        n_us: int,
+        streams: Streams,
     ) -> Reactions:
         """Activity, noticing, viewing today's published foreign posts and reacting to them."""
         p, n, day = self.p, self.n, today.day
@@ -133,7 +150,9 @@ class CnUsers:
         self.aware_day[noticed] = day
         self.notice_signal = np.minimum(self.notice_signal * self.signal_decay + noticed, 1.0).astype(np.float32)
 
-        empty = Reactions(0, 0.0, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, dtype=bool))
+        empty = Reactions(
+            0, 0.0, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, dtype=bool)
+        )
         if not self.mech.chinese_reactions or authors.size == 0:
             self._drift(np.zeros(n), np.zeros(n), today.feed_share)
             return empty
@@ -150,7 +169,9 @@ class CnUsers:
         cum = np.cumsum(appeal)
         post = np.minimum(np.searchsorted(cum, rng.random(viewer.size) * cum[-1], side="right"), authors.size - 1)
         topic = topics[post]
-        welcome_p, hostile_p = reaction_probabilities(p, self.mech, topic, self.attitude[viewer], self.english[viewer], today.translation_quality)
+        welcome_p, hostile_p = reaction_probabilities(
+            p, self.mech, topic, self.attitude[viewer], self.english[viewer], today.translation_quality
+        )
         u = rng.random((4, viewer.size))
         welcome = u[0] < welcome_p
         hostile = ~welcome & (u[0] < welcome_p + hostile_p)

@@ -7,10 +7,10 @@ where or in which order it is computed: serial and parallel ensembles give ident
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-import multiprocessing
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +46,12 @@ def run_one(scenario: Scenario, run: int = 0, on_day: Callable[[int], None] | No
     model = MigrationModel(scenario, run=run)
     model.run(progress=on_day)
     series = {k: np.asarray(v, dtype=np.float64) for k, v in model.datacollector.model_vars.items()}
-    return RunResult(run=run, series=series, metrics=headline_metrics(series, model.retention()), peak_day=int(np.argmax(series["us_rednote_dau"])))
+    return RunResult(
+        run=run,
+        series=series,
+        metrics=headline_metrics(series, model.retention()),
+        peak_day=int(np.argmax(series["us_rednote_dau"])),
+    )
 
 
 def headline_metrics(series: dict[str, np.ndarray], retention: dict[int, float]) -> dict[str, float]:
@@ -74,7 +79,10 @@ def _run_job(job: tuple[Scenario, int]) -> RunResult:
 
 
 def run_ensemble(
-    scenario: Scenario, runs: int, workers: int | None = None, on_run: Callable[[RunResult], None] | None = None,
+    scenario: Scenario,
+    runs: int,
+    workers: int | None = None,
+    on_run: Callable[[RunResult], None] | None = None,
     on_day: Callable[[int], None] | None = None,
 ) -> list[RunResult]:
     """``runs`` runs of the scenario; ``workers`` > 1 uses that many processes. Sorted by run index."""
@@ -145,4 +153,3 @@ def series_band(results: list[RunResult], column: str) -> tuple[np.ndarray, np.n
 
 def dates(scenario: Scenario) -> list[dt.date]:
     return [scenario.date_of(d) for d in range(scenario.days)]
-

@@ -76,12 +76,18 @@ def build_us_schedule(scenario: Scenario) -> UsSchedule:
     left_store = np.diff(np.concatenate(([1], in_store.astype(int)))) < 0
     pulses = pulses + timeline.store_removal_salience * left_store
 
-    # News from before the start still counts, decayed to the first day.
+    # News from before the start still counts: its level on the eve of day 0 (day 0 decays it once more).
     def before_start(audience: tuple[str, ...]) -> float:
-        return sum(e.salience * decay ** (-scenario.day_of(e.date)) for e in timeline.news if scenario.day_of(e.date) < 0 and e.audience in audience)
+        return sum(
+            e.salience * decay ** (-scenario.day_of(e.date) - 1)
+            for e in timeline.news
+            if scenario.day_of(e.date) < 0 and e.audience in audience
+        )
 
     everyone = _decaying_level(pulses, relief_days, decay, timeline.pause_relief, before_start(("everyone",)))
-    creators = _decaying_level(pulses + creator_pulses, relief_days, decay, timeline.pause_relief, before_start(("everyone", "creators")))
+    creators = _decaying_level(
+        pulses + creator_pulses, relief_days, decay, timeline.pause_relief, before_start(("everyone", "creators"))
+    )
     return UsSchedule(
         salience=everyone,
         creator_salience=creators,

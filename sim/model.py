@@ -87,18 +87,35 @@ class MigrationModel(mesa.Model):
         self.tie_scale = self.cn_weight / self.us_weight  # real Chinese followers per agent tie, per real US user
 
         us_graph = network.follow_graph(
-            self.n_us, net.us_mean_following, streams.get("network.us"), kind=net.kind,
-            community_size=net.community_size, within_share=net.within_community_share, popularity_exponent=net.popularity_exponent,
+            self.n_us,
+            net.us_mean_following,
+            streams.get("network.us"),
+            kind=net.kind,
+            community_size=net.community_size,
+            within_share=net.within_community_share,
+            popularity_exponent=net.popularity_exponent,
         )
         cn_graph = network.follow_graph(
-            self.n_cn, net.cn_mean_following, streams.get("network.cn"), kind=net.kind,
-            community_size=net.community_size, within_share=net.within_community_share, popularity_exponent=net.popularity_exponent,
+            self.n_cn,
+            net.cn_mean_following,
+            streams.get("network.cn"),
+            kind=net.kind,
+            community_size=net.community_size,
+            within_share=net.within_community_share,
+            popularity_exponent=net.popularity_exponent,
         )
         platform = scenario.platform
         self.us = UsUsers(
-            scenario.us_users, pop, scenario.mechanisms, us_graph, self.n_us, self.us_weight,
-            grey_test_share=platform.translation.grey_test_share, credential_share=platform.real_name.credential_share,
-            creator_share=net.creator_share, streams=streams,
+            scenario.us_users,
+            pop,
+            scenario.mechanisms,
+            us_graph,
+            self.n_us,
+            self.us_weight,
+            grey_test_share=platform.translation.grey_test_share,
+            credential_share=platform.real_name.credential_share,
+            creator_share=net.creator_share,
+            streams=streams,
         )
         self.cn = CnUsers(scenario.cn_users, pop, scenario.mechanisms, cn_graph, self.n_cn, self.cn_weight, streams)
         self.us_schedule = build_us_schedule(scenario)
@@ -129,11 +146,17 @@ class MigrationModel(mesa.Model):
         # 4. decisions
         authors, topics = us.step(us_today, streams)
         violation = np.asarray(self.scenario.us_users.topic_violation.as_tuple())[topics]
-        new_posts = Posts(authors, topics, streams.uniform("us.violation", day, us.n)[authors] < violation, np.full(authors.size, day, np.int32))
+        new_posts = Posts(
+            authors, topics, streams.uniform("us.violation", day, us.n)[authors] < violation, np.full(authors.size, day, np.int32)
+        )
         published = Posts.concat(released, reg.screen(day, new_posts, us, streams))
         visibility = float(self.platform_schedule.visibility[day])
         foreign_real = len(published) * self.us_weight * visibility
-        cn_posts_real = self.scenario.population.cn_people * self.scenario.population.cn_daily_use * self.scenario.cn_users.posts_per_user_per_day
+        cn_posts_real = (
+            self.scenario.population.cn_people
+            * self.scenario.population.cn_daily_use
+            * self.scenario.cn_users.posts_per_user_per_day
+        )
         cn_today = CnToday(
             day=day,
             translation_quality=float(self.platform_schedule.translation_quality[day]) if mech.language_friction else 1.0,
@@ -208,7 +231,7 @@ class MigrationModel(mesa.Model):
             "cn_rednote_dau": int(cn.active.sum()) * wc,
             "cn_views_of_us_posts": reactions.views * wc,
             "cn_hashtag_views": reactions.hashtag_views * wc,
-    "cn_welcomes": reactions.welcomes * wc,
+            "cn_welcomes": reactions.welcomes * wc,
             "cn_hostile_reactions": reactions.hostile * wc,
             "cn_aware_share": cn.aware_share(),
             "cn_welcoming_share": cn.welcoming_share(),
@@ -232,7 +255,10 @@ class MigrationModel(mesa.Model):
     def retention(self) -> dict[int, float]:
         """Day-N retention of migrants who signed up in this run: share active N days after sign-up,
         over the cohorts whose day N fell inside the horizon (NaN if there were none)."""
-        return {d: (self.retention_hits[d] / self.retention_cohort[d]) if self.retention_cohort[d] else float("nan") for d in RETENTION_DAYS}
+        return {
+            d: (self.retention_hits[d] / self.retention_cohort[d]) if self.retention_cohort[d] else float("nan")
+            for d in RETENTION_DAYS
+        }
 
 
 def _reporter(name: str):

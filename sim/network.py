@@ -105,7 +105,11 @@ class TieSet:
         if new_keys.size == 0:
             return np.zeros(0, dtype=bool)
         pos = np.searchsorted(self.keys, new_keys)
-        known = (pos < self.keys.size) & (self.keys[np.minimum(pos, max(self.keys.size - 1, 0))] == new_keys) if self.keys.size else np.zeros(new_keys.size, dtype=bool)
+        known = (
+            (pos < self.keys.size) & (self.keys[np.minimum(pos, max(self.keys.size - 1, 0))] == new_keys)
+            if self.keys.size
+            else np.zeros(new_keys.size, dtype=bool)
+        )
         _, first = np.unique(new_keys, return_index=True)
         fresh = np.zeros(new_keys.size, dtype=bool)
         fresh[first] = True

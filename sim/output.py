@@ -39,13 +39,17 @@ def write_results(out_dir: Path, scenario: Scenario, results: list[RunResult], e
     staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "plots").mkdir(parents=True)
-    summary = summarize(scenario, results)
-    summary["version"] = __version__
-    write_timeseries(staging / "timeseries.csv", scenario, results)
-    write_resolved(staging / "scenario.resolved.yaml", scenario, extra)
-    plot_all(staging / "plots", scenario, results)
-    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    replace_dir(staging, out_dir)
+    try:
+        summary = summarize(scenario, results)
+        summary["version"] = __version__
+        write_timeseries(staging / "timeseries.csv", scenario, results)
+        write_resolved(staging / "scenario.resolved.yaml", scenario, extra)
+        plot_all(staging / "plots", scenario, results)
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        replace_dir(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a killed process leaves only a hidden ".partial" folder
+        raise
     return summary
 
 
@@ -71,7 +75,7 @@ def write_timeseries(path: Path, scenario: Scenario, results: list[RunResult]) -
 
 def write_resolved(path: Path, scenario: Scenario, extra: dict[str, Any] | None) -> None:
     header = {
-        "# generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "# generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "# package_version": __version__,
         "# parameter_set": PARAMETER_SET_VERSION,
     }
@@ -95,7 +99,9 @@ def observed_points(metric: str, scenario: Scenario) -> list[tuple[dt.date, floa
     return [(d, v) for d, v in points if scenario.start_date <= d <= scenario.end_date]
 
 
-def _band_plot(ax: plt.Axes, scenario: Scenario, results: list[RunResult], column: str, label: str, color: str, scale: float = 1e6) -> None:
+def _band_plot(
+    ax: plt.Axes, scenario: Scenario, results: list[RunResult], column: str, label: str, color: str, scale: float = 1e6
+) -> None:
     x = dates(scenario)
     p10, med, p90 = series_band(results, column)
     ax.plot(x, med / scale, color=color, label=label + (" (median)" if len(results) > 1 else ""))
@@ -118,7 +124,9 @@ def plot_all(folder: Path, scenario: Scenario, results: list[RunResult]) -> None
     _band_plot(axes[0], scenario, results, "us_rednote_dau", "model", "tab:red")
     obs = observed_points("rednote_us_dau", scenario)
     if obs:
-        axes[0].scatter([d for d, _ in obs], [v / 1e6 for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)")
+        axes[0].scatter(
+            [d for d, _ in obs], [v / 1e6 for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)"
+        )
     _finish(axes[0], f"{scenario.name}: US users active on RedNote ({runs})", "million people")
     _band_plot(axes[1], scenario, results, "us_rednote_signups", "new accounts", "tab:blue")
     _band_plot(axes[1], scenario, results, "us_rednote_reactivations", "dormant accounts back", "tab:orange")

@@ -51,31 +51,52 @@ class Section(BaseModel):
 # --------------------------------------------------------------------------------------------------
 class Population(Section):
     us_people: float = P(
-        170e6, 1e3, 1e10, src="observed_2025.csv: tiktok_us_users (TikTok's claim)",
+        170e6,
+        1e3,
+        1e10,
+        src="observed_2025.csv: tiktok_us_users (TikTok's claim)",
         doc="US TikTok users represented by the US agents.",
     )
     cn_people: float = P(
-        300e6, 1e3, 1e10, src="observed_2025.csv: rednote_mau (Qian Gua)",
+        300e6,
+        1e3,
+        1e10,
+        src="observed_2025.csv: rednote_mau (Qian Gua)",
         doc="RedNote monthly users represented by the Chinese agents.",
     )
     us_agent_share: float = P(
-        0.6, 0.05, 0.95, src="assumption (resolution choice: migrants are rare, so US agents get more)",
+        0.6,
+        0.05,
+        0.95,
+        src="assumption (resolution choice: migrants are rare, so US agents get more)",
         doc="Share of the agents that are US users; the rest are Chinese users.",
     )
     us_rednote_accounts: float = P(
-        3.4e6, 0, 1e9, src="observed_2025.csv: rednote_us_lifetime_downloads (Appfigures)",
+        3.4e6,
+        0,
+        1e9,
+        src="observed_2025.csv: rednote_us_lifetime_downloads (Appfigures)",
         doc="US people holding a RedNote account at the start (active or dormant).",
     )
     us_rednote_dau: float = P(
-        3.0e5, 0, 1e9, src="observed_2025.csv: rednote_us_dau 2025-01-06 (Similarweb)",
+        3.0e5,
+        0,
+        1e9,
+        src="observed_2025.csv: rednote_us_dau 2025-01-06 (Similarweb)",
         doc="US RedNote daily active users at the start (a subset of the accounts).",
     )
     us_tiktok_daily_use: float = P(
-        0.49, 0.01, 1, src="observed_2025.csv: tiktok_us_dau 82.2M / 170M users, before the 2.1% dip",
+        0.49,
+        0.01,
+        1,
+        src="observed_2025.csv: tiktok_us_dau 82.2M / 170M users, before the 2.1% dip",
         doc="Mean probability that a US user with TikTok installed opens it on a given day.",
     )
     cn_daily_use: float = P(
-        0.4, 0.01, 1, src="assumption (RedNote DAU/MAU ratio is not public; ~0.4 is typical of the sector)",
+        0.4,
+        0.01,
+        1,
+        src="assumption (RedNote DAU/MAU ratio is not public; ~0.4 is typical of the sector)",
         doc="Mean probability that a Chinese user opens RedNote on a given day.",
     )
 
@@ -90,31 +111,45 @@ class Population(Section):
 
 class Network(Section):
     kind: Literal["communities", "random", "complete"] = P(
-        "communities", src="He et al. 2023; La Cava et al. 2023 (clustered co-migration)",
+        "communities",
+        src="He et al. 2023; La Cava et al. 2023 (clustered co-migration)",
         doc="Follow graph: 'communities' (clustered, heavy-tailed followers), 'random' (Erdos-Renyi "
         "with the same mean out-degree) or 'complete' (for limit checks only; small sizes).",
     )
     us_mean_following: float = P(
-        20.0, 1, 500, src="assumption (accounts a typical user follows closely enough to see their posts)",
+        20.0,
+        1,
+        500,
+        src="assumption (accounts a typical user follows closely enough to see their posts)",
         doc="Mean number of US accounts a US user follows.",
     )
-    cn_mean_following: float = P(
-        15.0, 1, 500, src="assumption", doc="Mean number of Chinese accounts a Chinese user follows."
-    )
+    cn_mean_following: float = P(15.0, 1, 500, src="assumption", doc="Mean number of Chinese accounts a Chinese user follows.")
     community_size: int = P(
-        150, 2, 100_000, src="assumption (Dunbar-sized interest communities)",
+        150,
+        2,
+        100_000,
+        src="assumption (Dunbar-sized interest communities)",
         doc="Mean size of the follow communities.",
     )
     within_community_share: float = P(
-        0.7, 0, 1, src="assumption (co-migration clusters: He et al. 2023)",
+        0.7,
+        0,
+        1,
+        src="assumption (co-migration clusters: He et al. 2023)",
         doc="Share of follows that stay inside the follower's community.",
     )
     popularity_exponent: float = P(
-        2.1, 1.5, 4.0, src="assumption (follower counts on social platforms: power-law exponent ~2)",
+        2.1,
+        1.5,
+        4.0,
+        src="assumption (follower counts on social platforms: power-law exponent ~2)",
         doc="Tail exponent of the follower-count (in-degree) distribution; smaller is heavier.",
     )
     creator_share: float = P(
-        0.001, 0, 0.2, src="assumption (~170k US creators with large followings)",
+        0.001,
+        0,
+        0.2,
+        src="assumption (~170k US creators with large followings)",
         doc="Share of US users with the most followers counted as creators.",
     )
 
@@ -126,11 +161,15 @@ class NewsEvent(Section):
     date: Date = P(..., src="MODEL_BRIEF.md section 2 (timeline)", doc="Calendar date of the event.")
     event: str = P(..., src="MODEL_BRIEF.md section 2", doc="Short name of the event.")
     salience: float = P(
-        ..., -10, 50, src="assumption (relative sizes; fitted in calibration)",
+        ...,
+        -10,
+        50,
+        src="assumption (relative sizes; fitted in calibration)",
         doc="Jump in US ban salience on that day (negative = relief).",
     )
     audience: Literal["everyone", "creators"] = P(
-        "everyone", src="MODEL_BRIEF.md 2 (12 Jan: creators post how-to-join videos)",
+        "everyone",
+        src="MODEL_BRIEF.md 2 (12 Jan: creators post how-to-join videos)",
         doc="Who feels it: everyone, or only creators (calls to move that creators answer first).",
     )
 
@@ -139,7 +178,10 @@ class Outage(Section):
     start: Date = P(..., src="MODEL_BRIEF.md section 2", doc="Day TikTok goes dark in the US.")
     start_hour: float = P(0.0, 0, 24, src="MODEL_BRIEF.md section 2", doc="Hour of that day it goes dark.")
     hours: float | None = P(
-        ..., 0.01, None, src="MODEL_BRIEF.md section 2 (12-14 h in Jan 2025)",
+        ...,
+        0.01,
+        None,
+        src="MODEL_BRIEF.md section 2 (12-14 h in Jan 2025)",
         doc="How long it stays dark; null means for good.",
     )
 
@@ -159,16 +201,17 @@ class Timeline(Section):
 
     news: list[NewsEvent] = P([], src="MODEL_BRIEF.md section 2", doc="Dated news that moves ban salience.")
     salience_half_life_days: float = P(
-        3.0, 0.1, 365, src="assumption (news attention decays within days; Quelle et al. 2025: ~1 week)",
+        3.0,
+        0.1,
+        365,
+        src="assumption (news attention decays within days; Quelle et al. 2025: ~1 week)",
         doc="Half-life of a news salience pulse.",
     )
     tiktok_outages: list[Outage] = P([], src="MODEL_BRIEF.md section 2", doc="Periods TikTok is dark.")
     dark_salience: float = P(
         2.0, 0, 10, src="assumption", doc="Ban salience added while TikTok is dark (times the dark share of the day)."
     )
-    app_store_removals: list[StoreRemoval] = P(
-        [], src="MODEL_BRIEF.md section 2", doc="Periods TikTok cannot be installed."
-    )
+    app_store_removals: list[StoreRemoval] = P([], src="MODEL_BRIEF.md section 2", doc="Periods TikTok cannot be installed.")
     store_removal_salience: float = P(
         0.3, 0, 10, src="assumption", doc="Ban salience added while TikTok is out of the app stores."
     )
@@ -195,15 +238,20 @@ class Timeline(Section):
 # --------------------------------------------------------------------------------------------------
 class Translation(Section):
     start: Date | None = P(
-        dt.date(2025, 1, 19), src="MODEL_BRIEF.md section 2 (one-tap LLM translation, 19 Jan)",
+        dt.date(2025, 1, 19),
+        src="MODEL_BRIEF.md section 2 (one-tap LLM translation, 19 Jan)",
         doc="Day built-in translation reaches everyone; null = never.",
     )
     quality: float = P(
-        0.7, 0, 1, src="assumption (LLM translation of informal posts: good, not perfect)",
+        0.7,
+        0,
+        1,
+        src="assumption (LLM translation of informal posts: good, not perfect)",
         doc="Share of the language barrier translation removes.",
     )
     grey_test_start: Date | None = P(
-        dt.date(2025, 1, 17), src="MODEL_BRIEF.md section 2 (grey test ~17-18 Jan)",
+        dt.date(2025, 1, 17),
+        src="MODEL_BRIEF.md section 2 (grey test ~17-18 Jan)",
         doc="Day a grey test gives translation to some users; null = no test.",
     )
     grey_test_share: float = P(0.1, 0, 1, src="assumption", doc="Share of users in the grey test.")
@@ -211,17 +259,19 @@ class Translation(Section):
 
 class RealName(Section):
     scope: Literal["none", "new_accounts", "all_foreign"] = P(
-        "none", src="MODEL_BRIEF.md sections 2 and 4 (reported, unverified)",
+        "none",
+        src="MODEL_BRIEF.md sections 2 and 4 (reported, unverified)",
         doc="Who must verify with mainland credentials: nobody, new foreign accounts, or all foreign accounts.",
     )
     start: Date | None = P(None, src="scenario lever", doc="Day verification starts (required unless scope is none).")
     credential_share: float = P(
-        0.02, 0, 1, src="assumption (diaspora and students with a mainland phone number or ID)",
+        0.02,
+        0,
+        1,
+        src="assumption (diaspora and students with a mainland phone number or ID)",
         doc="Share of US users able to verify.",
     )
-    verification_friction: float = P(
-        0.3, 0, 1, src="assumption", doc="Share of able users who give up at the verification step."
-    )
+    verification_friction: float = P(0.3, 0, 1, src="assumption", doc="Share of able users who give up at the verification step.")
 
     @model_validator(mode="after")
     def _start_matches_scope(self) -> RealName:
@@ -247,21 +297,31 @@ class ServiceDegradation(Section):
 
 class Moderation(Section):
     review_capacity: float = P(
-        4.0e5, 0, 1e9, src="assumption (outsourced English moderators hired 13-16 Jan; reviews per day)",
+        4.0e5,
+        0,
+        1e9,
+        src="assumption (outsourced English moderators hired 13-16 Jan; reviews per day)",
         doc="Manual reviews per day for foreign posts and complaints (real posts).",
     )
     capacity_growth_per_day: float = P(
-        0.05, 0, 1, src="assumption (hiring after the surge)",
+        0.05,
+        0,
+        1,
+        src="assumption (hiring after the surge)",
         doc="Daily relative growth of review capacity after the state directive, up to capacity_max.",
     )
     capacity_max: float = P(2.0e6, 0, 1e10, src="assumption", doc="Largest review capacity after hiring.")
     directive_date: Date | None = P(
-        dt.date(2025, 1, 13), src="MODEL_BRIEF.md section 2 (regulator instructions 13-16 Jan)",
+        dt.date(2025, 1, 13),
+        src="MODEL_BRIEF.md section 2 (regulator instructions 13-16 Jan)",
         doc="Day the internet regulator tells the platform to watch foreign interactions; null = never.",
     )
     directive_tightening: float = P(0.3, 0, 1, src="assumption", doc="Tightening added by the directive.")
     manual_share_foreign: float = P(
-        0.5, 0, 1, src="seed article 002 (machines weak on foreign slang; more manual review)",
+        0.5,
+        0,
+        1,
+        src="seed article 002 (machines weak on foreign slang; more manual review)",
         doc="Share of foreign-language posts the machine cannot decide and sends to manual review.",
     )
     machine_detection: float = P(
@@ -271,35 +331,43 @@ class Moderation(Section):
         0.02, 0, 1, src="assumption", doc="Probability the machine removes a harmless foreign post it decides."
     )
     translation_accuracy_gain: float = P(
-        0.5, 0, 1, src="assumption (translation lets Chinese-language tooling read the post)",
+        0.5,
+        0,
+        1,
+        src="assumption (translation lets Chinese-language tooling read the post)",
         doc="Share of the machine's foreign-language handicap removed by translation (times quality).",
     )
     manual_detection: float = P(0.9, 0, 1, src="assumption", doc="Probability a reviewer removes a violating post.")
-    manual_false_positive: float = P(
-        0.01, 0, 1, src="assumption", doc="Probability a reviewer removes a harmless post."
-    )
+    manual_false_positive: float = P(0.01, 0, 1, src="assumption", doc="Probability a reviewer removes a harmless post.")
     max_hold_days: int = P(
-        2, 0, 30, src="MODEL_BRIEF.md section 2 ('visible after 48 h review')",
+        2,
+        0,
+        30,
+        src="MODEL_BRIEF.md section 2 ('visible after 48 h review')",
         doc="Held posts not reviewed within this many days are released on the machine's decision.",
     )
     complaint_true_success: float = P(
         0.7, 0, 1, src="assumption", doc="Probability a reviewed complaint against a violating post removes it."
     )
     complaint_malicious_success: float = P(
-        0.05, 0, 1, src="seed article 000 (malicious complaints lead to sudden bans)",
+        0.05,
+        0,
+        1,
+        src="seed article 000 (malicious complaints lead to sudden bans)",
         doc="Probability a reviewed complaint against a harmless post removes it.",
     )
     strike_limit: int = P(3, 1, 100, src="assumption", doc="Removed posts that get an account banned.")
     political_ban_prob: float = P(
-        0.1, 0, 1, src="MODEL_BRIEF.md section 2 (opaque sudden bans of political posters)",
+        0.1,
+        0,
+        1,
+        src="MODEL_BRIEF.md section 2 (opaque sudden bans of political posters)",
         doc="Probability a removed political post bans its author at once.",
     )
     tightening_gain: float = P(
         2.0, 0, 100, src="assumption", doc="Tightening per day per unit of violating share above tolerance."
     )
-    violation_tolerance: float = P(
-        0.05, 0, 1, src="assumption", doc="Violating share of foreign posts the regulator tolerates."
-    )
+    violation_tolerance: float = P(0.05, 0, 1, src="assumption", doc="Violating share of foreign posts the regulator tolerates.")
     tightening_decay: float = P(0.02, 0, 1, src="assumption", doc="Daily relaxation of tightening.")
 
 
@@ -352,75 +420,134 @@ class TopicViolation(TopicValues):
 
     pets_culture: float = P(0.005, 0, 1, src="assumption", doc="Violation probability of pet/culture posts.")
     lifestyle: float = P(0.01, 0, 1, src="assumption", doc="Violation probability of lifestyle posts.")
-    appearance: float = P(0.08, 0, 1, src="MODEL_BRIEF.md 2 (body photos removed)", doc="Violation probability of appearance posts.")
-    politics: float = P(0.3, 0, 1, src="MODEL_BRIEF.md 2 (political posts removed)", doc="Violation probability of political posts.")
+    appearance: float = P(
+        0.08, 0, 1, src="MODEL_BRIEF.md 2 (body photos removed)", doc="Violation probability of appearance posts."
+    )
+    politics: float = P(
+        0.3, 0, 1, src="MODEL_BRIEF.md 2 (political posts removed)", doc="Violation probability of political posts."
+    )
     entertainment: float = P(0.03, 0, 1, src="assumption", doc="Violation probability of entertainment posts.")
 
 
 class UsUsers(Section):
     join_base_rate: float = P(
-        1.8e-5, 0, 1, src="observed_2025.csv: 1.1M US downloads in 2024 / 170M users / 365 days",
+        1.8e-5,
+        0,
+        1,
+        src="observed_2025.csv: 1.1M US downloads in 2024 / 170M users / 365 days",
         doc="Daily sign-up hazard with no ban news and no friends on RedNote.",
     )
     join_salience_rate: float = P(
-        4e-4, 0, 1, src="assumption (fitted in calibration)",
+        4e-4,
+        0,
+        1,
+        src="assumption (fitted in calibration)",
         doc="Sign-up hazard per unit of ban salience for a fully motivated user.",
     )
     creator_salience_multiplier: float = P(
-        30.0, 1, 10000, src="MODEL_BRIEF.md 4 (creators with large followings moved first, 12 Jan videos)",
+        30.0,
+        1,
+        10000,
+        src="MODEL_BRIEF.md 4 (creators with large followings moved first, 12 Jan videos)",
         doc="How much more strongly creators respond to ban salience.",
     )
     join_displaced_rate: float = P(
-        1e-4, 0, 1, src="assumption (users who lose TikTok look for a substitute)",
+        1e-4,
+        0,
+        1,
+        src="assumption (users who lose TikTok look for a substitute)",
         doc="Extra sign-up hazard for a user whose TikTok does not work that day (times the dark share).",
     )
     peer_influence: float = P(
-        0.3, 0, 50, src="Bass 1969 q; Quelle et al. 2025 (directional, dose-dependent contagion)",
+        0.3,
+        0,
+        50,
+        src="Bass 1969 q; Quelle et al. 2025 (directional, dose-dependent contagion)",
         doc="Sign-up hazard per unit share of followees who recently joined (rate contagion).",
     )
     exposure_memory_days: float | None = P(
-        1.5, 0.1, None, src="Quelle et al. 2025 (exposure effect fades within about a week)",
+        1.5,
+        0.1,
+        None,
+        src="Quelle et al. 2025 (exposure effect fades within about a week)",
         doc="e-folding time of the effect of a followee's sign-up; null = never fades (Bass limit).",
     )
     contagion: Literal["rate", "threshold"] = P(
-        "rate", src="Karsai et al. 2014 (rate); Watts 2002, Centola 2010 (threshold)",
+        "rate",
+        src="Karsai et al. 2014 (rate); Watts 2002, Centola 2010 (threshold)",
         doc="'rate': hazard grows with exposure; 'threshold': join once exposure reaches a personal threshold.",
     )
     threshold_mean: float = P(0.18, 0, 1, src="Watts 2002 (illustrative)", doc="Mean personal threshold (threshold contagion).")
     threshold_sd: float = P(0.05, 0, 1, src="assumption", doc="Spread of personal thresholds.")
     dormant_return_base: float = P(
-        3.0e-3, 0, 1, src="steady state of observed_2025.csv: 0.3M DAU among 3.4M accounts",
+        3.0e-3,
+        0,
+        1,
+        src="steady state of observed_2025.csv: 0.3M DAU among 3.4M accounts",
         doc="Daily hazard that a dormant account becomes active with no news and no friends.",
     )
     dormant_return_multiplier: float = P(
-        3.0, 0, 100, src="assumption (the app is already installed)",
+        3.0,
+        0,
+        100,
+        src="assumption (the app is already installed)",
         doc="Salience and peer terms for dormant accounts, relative to new sign-ups.",
     )
-    habit: float = P(1.5, -10, 10, src="assumption (calibrated: sets the pre-surge lapse rate)", doc="Utility constant of staying active.")
+    habit: float = P(
+        1.5, -10, 10, src="assumption (calibrated: sets the pre-surge lapse rate)", doc="Utility constant of staying active."
+    )
     taste_sd: float = P(
-        1.5, 0, 10, src="assumption (random-coefficient logit: persistent individual taste)",
+        1.5,
+        0,
+        10,
+        src="assumption (random-coefficient logit: persistent individual taste)",
         doc="Standard deviation of a user's personal taste for RedNote (utility units).",
     )
-    w_engagement: float = P(0.8, 0, 10, src="Brock & Durlauf 2001; push-pull-mooring (assumption)", doc="Utility weight of log(1 + replies received per day).")
+    w_engagement: float = P(
+        0.8,
+        0,
+        10,
+        src="Brock & Durlauf 2001; push-pull-mooring (assumption)",
+        doc="Utility weight of log(1 + replies received per day).",
+    )
     w_ties: float = P(0.5, 0, 10, src="assumption", doc="Utility weight of log(1 + Chinese followers).")
     w_friends: float = P(1.5, 0, 10, src="assumption", doc="Utility weight of the share of followees active on RedNote.")
     w_fit: float = P(1.0, 0, 10, src="MODEL_BRIEF.md 4 (lifestyle feed, not entertainment)", doc="Utility weight of content fit.")
-    w_protest: float = P(1.0, 0, 10, src="seed article 002 ('snub the government')", doc="Utility weight of protest motive times salience.")
-    w_novelty: float = P(2.0, 0, 10, src="assumption (curiosity at entry)", doc="Utility weight of fading novelty for the curious.")
+    w_protest: float = P(
+        1.0, 0, 10, src="seed article 002 ('snub the government')", doc="Utility weight of protest motive times salience."
+    )
+    w_novelty: float = P(
+        2.0, 0, 10, src="assumption (curiosity at entry)", doc="Utility weight of fading novelty for the curious."
+    )
     novelty_half_life_days: float = P(7.0, 0.1, 365, src="assumption", doc="Half-life of novelty after sign-up.")
     w_tenure: float = P(
-        0.4, 0, 10, src="assumption (hazard of leaving falls with tenure: Kumar et al. 2011; Jeong et al. 2024)",
+        0.4,
+        0,
+        10,
+        src="assumption (hazard of leaving falls with tenure: Kumar et al. 2011; Jeong et al. 2024)",
         doc="Utility weight of log(1 + days active since the last (re)activation).",
     )
     pre_surge_tenure_days: float = P(
         365.0, 0, 3650, src="assumption", doc="Tenure given to US users active on RedNote at the start."
     )
-    w_language: float = P(2.0, 0, 10, src="seed article 000 (no translation made it hard)", doc="Utility weight of language friction.")
-    w_moderation: float = P(1.5, 0, 10, src="seed article 000 (opaque rules, sudden bans)", doc="Utility weight of recent moderation (held or removed posts).")
-    w_tiktok: float = P(1.5, 0, 10, src="MODEL_BRIEF.md 4 (outside option: is TikTok up)", doc="Utility weight of having a working TikTok.")
+    w_language: float = P(
+        2.0, 0, 10, src="seed article 000 (no translation made it hard)", doc="Utility weight of language friction."
+    )
+    w_moderation: float = P(
+        1.5,
+        0,
+        10,
+        src="seed article 000 (opaque rules, sudden bans)",
+        doc="Utility weight of recent moderation (held or removed posts).",
+    )
+    w_tiktok: float = P(
+        1.5, 0, 10, src="MODEL_BRIEF.md 4 (outside option: is TikTok up)", doc="Utility weight of having a working TikTok."
+    )
     w_other: float = P(0.5, 0, 10, src="assumption", doc="Utility weight of being active on another app (Lemon8, Instagram).")
     w_degradation: float = P(2.0, 0, 10, src="assumption", doc="Utility weight of a service failure that day.")
-    engagement_memory_days: float = P(7.0, 0.1, 365, src="assumption", doc="e-folding time of remembered engagement and moderation.")
+    engagement_memory_days: float = P(
+        7.0, 0.1, 365, src="assumption", doc="e-folding time of remembered engagement and moderation."
+    )
     post_prob: float = P(0.2, 0, 1, src="assumption", doc="Daily probability an active migrant posts.")
     creator_post_prob: float = P(0.8, 0, 1, src="assumption", doc="Daily probability an active creator posts.")
     topic_shares: TopicShares = TopicShares()
@@ -433,20 +560,32 @@ class UsUsers(Section):
         0.03, 0, 1, src="assumption (~3.5M US Mandarin/Cantonese speakers / 330M)", doc="Mean Chinese literacy."
     )
     tiktok_displacement: float = P(
-        0.05, 0, 1, src="observed_2025.csv: tiktok_us_dau fell only 2.1% during the surge",
+        0.05,
+        0,
+        1,
+        src="observed_2025.csv: tiktok_us_dau fell only 2.1% during the surge",
         doc="Share of TikTok use displaced on days a user is active on RedNote.",
     )
     device_churn: float = P(
-        0.002, 0, 1, src="assumption (phone replacement ~ every 18 months)",
+        0.002,
+        0,
+        1,
+        src="assumption (phone replacement ~ every 18 months)",
         doc="Daily probability a user loses the TikTok app (new phone, uninstall).",
     )
-    reinstall_prob: float = P(0.5, 0, 1, src="assumption", doc="Daily probability a user without TikTok reinstalls it while in stores.")
+    reinstall_prob: float = P(
+        0.5, 0, 1, src="assumption", doc="Daily probability a user without TikTok reinstalls it while in stores."
+    )
     other_join_rate: float = P(
         3e-4, 0, 1, src="observed_2025.csv: lemon8_us_dau 1.1M -> 1.7M", doc="Sign-up hazard of the other app per unit salience."
     )
     other_lapse: float = P(0.05, 0, 1, src="assumption", doc="Daily lapse rate on the other app.")
     other_initial_share: float = P(
-        0.0065, 0, 1, src="observed_2025.csv: lemon8 ~1.1M DAU / 170M", doc="Share of US users active on the other app at the start."
+        0.0065,
+        0,
+        1,
+        src="observed_2025.csv: lemon8 ~1.1M DAU / 170M",
+        doc="Share of US users active on the other app at the start.",
     )
 
 
@@ -456,10 +595,20 @@ class UsUsers(Section):
 class TopicWelcome(TopicValues):
     """Probability a Chinese viewer welcomes a post (reply, like), before attitude and language."""
 
-    pets_culture: float = P(0.5, 0, 1, src="Li et al. 2025 (cultural and pet threads draw praise); 'cat tax'", doc="Welcome probability for pet/culture posts.")
+    pets_culture: float = P(
+        0.5,
+        0,
+        1,
+        src="Li et al. 2025 (cultural and pet threads draw praise); 'cat tax'",
+        doc="Welcome probability for pet/culture posts.",
+    )
     lifestyle: float = P(0.35, 0, 1, src="assumption", doc="Welcome probability for lifestyle posts.")
-    appearance: float = P(0.3, 0, 1, src="Li et al. 2025 (appearance threads balanced)", doc="Welcome probability for appearance posts.")
-    politics: float = P(0.05, 0, 1, src="Li et al. 2025 (political threads draw contempt)", doc="Welcome probability for political posts.")
+    appearance: float = P(
+        0.3, 0, 1, src="Li et al. 2025 (appearance threads balanced)", doc="Welcome probability for appearance posts."
+    )
+    politics: float = P(
+        0.05, 0, 1, src="Li et al. 2025 (political threads draw contempt)", doc="Welcome probability for political posts."
+    )
     entertainment: float = P(0.25, 0, 1, src="assumption", doc="Welcome probability for entertainment posts.")
 
 
@@ -469,7 +618,9 @@ class TopicHostility(TopicValues):
     pets_culture: float = P(0.01, 0, 1, src="Li et al. 2025", doc="Hostility probability for pet/culture posts.")
     lifestyle: float = P(0.03, 0, 1, src="assumption", doc="Hostility probability for lifestyle posts.")
     appearance: float = P(0.15, 0, 1, src="Li et al. 2025 (balanced)", doc="Hostility probability for appearance posts.")
-    politics: float = P(0.5, 0, 1, src="Li et al. 2025 (most contempt and anger)", doc="Hostility probability for political posts.")
+    politics: float = P(
+        0.5, 0, 1, src="Li et al. 2025 (most contempt and anger)", doc="Hostility probability for political posts."
+    )
     entertainment: float = P(0.04, 0, 1, src="assumption", doc="Hostility probability for entertainment posts.")
 
 
@@ -490,11 +641,17 @@ class CnUsers(Section):
         0.1, 0, 1, src="assumption ('our feed is being taken over' minority)", doc="Share starting hostile."
     )
     awareness_trend_rate: float = P(
-        0.5, 0, 100, src="assumption (hashtag trending; calibrated to the S-curve)",
+        0.5,
+        0,
+        100,
+        src="assumption (hashtag trending; calibrated to the S-curve)",
         doc="Daily hazard of noticing the newcomers per million foreign posts above the trending threshold.",
     )
     trending_threshold_posts: float = P(
-        1.0e5, 0, 1e9, src="assumption (a topic trends only above some volume)",
+        1.0e5,
+        0,
+        1e9,
+        src="assumption (a topic trends only above some volume)",
         doc="Foreign posts per day below which the newcomers do not trend.",
     )
     awareness_peer_influence: float = P(
@@ -519,9 +676,7 @@ class CnUsers(Section):
     )
     warmth_gain: float = P(0.02, 0, 1, src="assumption", doc="Attitude change per welcoming exchange.")
     hostility_gain: float = P(0.05, 0, 1, src="assumption", doc="Attitude change per hostile reaction (provocation).")
-    dilution_tolerance: float = P(
-        0.02, 0, 1, src="assumption", doc="Foreign share of the feed tolerated before attitudes sour."
-    )
+    dilution_tolerance: float = P(0.02, 0, 1, src="assumption", doc="Foreign share of the feed tolerated before attitudes sour.")
     dilution_gain: float = P(0.1, 0, 100, src="assumption", doc="Daily attitude loss per unit excess foreign share.")
     topic_welcome: TopicWelcome = TopicWelcome()
     topic_hostility: TopicHostility = TopicHostility()
@@ -553,7 +708,9 @@ class Scenario(Section):
     name: str = P(..., src="scenario file", doc="Short name; the default output folder.")
     description: str = P("", src="scenario file", doc="What the scenario changes and why.")
     seed: int = P(20250113, 0, 2**63 - 1, src="scenario file", doc="Master seed of all random streams.")
-    agents: int = P(200_000, 100, 200_000_000, src="assumption (results stable beyond ~200k: MODEL_BRIEF.md 3)", doc="Total agents.")
+    agents: int = P(
+        200_000, 100, 200_000_000, src="assumption (results stable beyond ~200k: MODEL_BRIEF.md 3)", doc="Total agents."
+    )
     start_date: Date = P(dt.date(2025, 1, 1), src="issue 2", doc="First simulated day.")
     end_date: Date = P(dt.date(2025, 6, 30), src="issue 2", doc="Last simulated day (inclusive).")
     population: Population = Population()

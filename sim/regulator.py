@@ -99,7 +99,9 @@ class Posts:
         return int(self.author.size)
 
     def take(self, mask_or_index: np.ndarray) -> Posts:
-        return Posts(self.author[mask_or_index], self.topic[mask_or_index], self.violating[mask_or_index], self.created[mask_or_index])
+        return Posts(
+            self.author[mask_or_index], self.topic[mask_or_index], self.violating[mask_or_index], self.created[mask_or_index]
+        )
 
     @staticmethod
     def concat(*batches: Posts) -> Posts:
@@ -112,7 +114,9 @@ def machine_removes(violating: np.ndarray, u: np.ndarray, detection: float, fals
     return np.where(violating, u < detection, u < false_positive)
 
 
-def complaint_removes(violating: np.ndarray, complaints: np.ndarray, u: np.ndarray, true_success: float, malicious_success: float) -> np.ndarray:
+def complaint_removes(
+    violating: np.ndarray, complaints: np.ndarray, u: np.ndarray, true_success: float, malicious_success: float
+) -> np.ndarray:
     """A reviewed post with c complaints is removed with probability 1 - (1 - s)^c (s by truth)."""
     s = np.where(violating, true_success, malicious_success)
     return u < -np.expm1(complaints * np.log1p(-np.minimum(s, 1 - 1e-12)))
@@ -136,7 +140,9 @@ class DayCounts:
 class Regulator(mesa.Agent):
     """RedNote's moderation desk. One agent; its state is the backlog, tightening and capacity."""
 
-    def __init__(self, model: mesa.Model, platform: Platform, mechanisms: Mechanisms, schedule: PlatformSchedule, us_weight: float) -> None:
+    def __init__(
+        self, model: mesa.Model, platform: Platform, mechanisms: Mechanisms, schedule: PlatformSchedule, us_weight: float
+    ) -> None:
         super().__init__(model)
         self.params, self.mech, self.schedule, self.us_weight = platform.moderation, mechanisms, schedule, us_weight
         self.verification_friction = platform.real_name.verification_friction
@@ -167,8 +173,13 @@ class Regulator(mesa.Agent):
         # 1. complaints of yesterday (reviewed first)
         k = min(budget, len(self.complained))
         reviewed = self.complained.take(slice(0, k))
-        removed = complaint_removes(reviewed.violating, self.complaint_counts[:k], rng.random(k),
-                                    p.complaint_true_success, min(1.0, p.complaint_malicious_success * (1 + self.tightening)))
+        removed = complaint_removes(
+            reviewed.violating,
+            self.complaint_counts[:k],
+            rng.random(k),
+            p.complaint_true_success,
+            min(1.0, p.complaint_malicious_success * (1 + self.tightening)),
+        )
         self.complained, self.complaint_counts = Posts.empty(), np.zeros(0, dtype=np.int64)
         self._remove(reviewed.take(removed), us, rng)
         budget -= k

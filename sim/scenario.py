@@ -7,6 +7,7 @@ is allowed, e.g. ``scenarios/x.yaml: platform.translation.quality: must be <= 1 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ from sim.params import Scenario
 
 class ScenarioError(ValueError):
     """A scenario that cannot be used. ``str(error)`` is a one-line message for the user."""
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that leaves timestamps as text: the schema parses dates and reports bad ones by key."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+# YAML 1.1 (PyYAML) reads 3.4e6 and 1e6 as text; accept them as numbers, as YAML 1.2 does.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -95,7 +109,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -103,6 +117,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: {where}invalid YAML ({problem})") from None
     except RecursionError:
         raise ScenarioError(f"{path}: invalid YAML (nested too deeply)") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ScenarioError(f"{path}: invalid YAML value ({exc})") from None
     if data is None:
         raise ScenarioError(f"{path}: the file is empty; a scenario needs at least a name")
     if not isinstance(data, dict):

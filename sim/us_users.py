@@ -20,7 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim import network
-from sim.params import TOPICS, Mechanisms, Population, UsUsers as UsParams
+from sim.params import TOPICS, Mechanisms, Population
+from sim.params import UsUsers as UsParams
 from sim.streams import Streams
 
 NONE, ACTIVE, DORMANT, BANNED, BLOCKED = 0, 1, 2, 3, 4
@@ -92,7 +93,9 @@ def join_hazard(
     return h
 
 
-def adopt(hazard: np.ndarray, u: np.ndarray, p: UsParams, mech: Mechanisms, exposure: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+def adopt(
+    hazard: np.ndarray, u: np.ndarray, p: UsParams, mech: Mechanisms, exposure: np.ndarray, threshold: np.ndarray
+) -> np.ndarray:
     """Who acts today: P = 1 - exp(-hazard); with threshold contagion also everyone whose exposure
     reached their personal threshold (fractional-threshold rule, Watts 2002)."""
     acts = u < -np.expm1(-hazard)
@@ -201,7 +204,9 @@ class UsUsers:
         self.motive = np.where(self.is_creator, 1.0, 0.5 * (self.protest + self.curiosity)).astype(np.float32)
         # -- state
         self.state = np.full(n, NONE, dtype=np.int8)
-        accounts = weighted_sample(rng, 0.02 + self.literacy + 0.5 * self.curiosity, round(population.us_rednote_accounts / weight))
+        accounts = weighted_sample(
+            rng, 0.02 + self.literacy + 0.5 * self.curiosity, round(population.us_rednote_accounts / weight)
+        )
         self.state[accounts] = DORMANT
         # Pre-surge regulars are the account holders who like RedNote most: literate and high taste.
         liking = (0.05 + self.literacy[accounts]) * np.exp(self.taste[accounts])
@@ -261,7 +266,9 @@ class UsUsers:
         lapses = np.zeros(n, dtype=bool)
         if mech.lapse:
             idx = np.flatnonzero(active)
-            lapses[idx] = streams.uniform("us.lapse", day, n)[idx] >= sigmoid(self.stay_utility_of(idx, today, active, tiktok_works))
+            lapses[idx] = streams.uniform("us.lapse", day, n)[idx] >= sigmoid(
+                self.stay_utility_of(idx, today, active, tiktok_works)
+            )
         self.state[lapses] = DORMANT
         self.state[self.blocked_today] = BLOCKED
         self.state[joins | returns] = ACTIVE
@@ -277,9 +284,12 @@ class UsUsers:
     def stay_utility_of(self, idx: np.ndarray, today: UsToday, active: np.ndarray, tiktok_works: np.ndarray) -> np.ndarray:
         """Utility of staying active for users ``idx`` (see `stay_utility`)."""
         p = self.p
-        quality = np.where(self.grey_test[idx], max(today.translation_quality, today.grey_translation_quality), today.translation_quality)
+        quality = np.where(
+            self.grey_test[idx], max(today.translation_quality, today.grey_translation_quality), today.translation_quality
+        )
         return stay_utility(
-            p, self.mech,
+            p,
+            self.mech,
             taste=self.taste[idx],
             engagement=self.engagement[idx],
             ties_real=self.cn_followers[idx] * today.tie_scale,
@@ -330,4 +340,3 @@ class UsUsers:
     def counts(self) -> np.ndarray:
         """Agents per RedNote state (index = state code)."""
         return np.bincount(self.state, minlength=len(STATE_NAMES))
-

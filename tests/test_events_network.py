@@ -1,0 +1,117 @@
+"""The exogenous schedule and the follow graph."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from sim import network
+from sim.events import build_us_schedule
+from sim.regulator import build_platform_schedule
+from tests.conftest import small
+
+
+def day(s, iso: str) -> int:
+    return s.day_of(dt.date.fromisoformat(iso))
+
+
+def test_historical_outage_and_app_stores_follow_the_timeline():
+    s = small()
+    sched = build_us_schedule(s)
+    assert sched.tiktok_up[day(s, "2025-01-17")] == 1.0
+    assert sched.tiktok_up[day(s, "2025-01-18")] == pytest.approx(1 - 1.5 / 24)  # dark from 22:30
+    assert sched.tiktok_up[day(s, "2025-01-19")] == pytest.approx(1 - 12 / 24)  # back at noon
+    assert sched.tiktok_up[day(s, "2025-01-20")] == 1.0
+    assert sched.in_store[day(s, "2025-01-17")] and not sched.in_store[day(s, "2025-01-18")]
+    assert not sched.in_store[day(s, "2025-02-12")] and sched.in_store[day(s, "2025-02-13")]
+    assert "supreme_court_upholds_law" in sched.headlines[day(s, "2025-01-17")]
+
+
+def test_permanent_ban_stays_dark_and_out_of_stores():
+    s = small("permanent_ban")
+    sched = build_us_schedule(s)
+    after = slice(day(s, "2025-01-19"), None)
+    assert (sched.tiktok_up[after] == 0).all() and not sched.in_store[after].any()
+
+
+def test_salience_decays_with_its_half_life_and_pauses_bring_relief():
+    s = small(
+        "no_ban", timeline={"news": [{"date": "2025-01-05", "event": "x", "salience": 2.0}], "salience_half_life_days": 4.0}
+    )
+    sal = build_us_schedule(s).salience
+    d = day(s, "2025-01-05")
+    assert sal[d - 1] == 0 and sal[d] == pytest.approx(2.0)
+    assert sal[d + 4] == pytest.approx(1.0) and sal[d + 8] == pytest.approx(0.5)
+    paused = small(
+        "no_ban",
+        timeline={
+            "news": [{"date": "2025-01-05", "event": "x", "salience": 2.0}],
+            "salience_half_life_days": 4.0,
+            "enforcement_pauses": [{"start": "2025-01-09", "until": "2025-04-01"}],
+            "pause_relief": 0.5,
+        },
+    )
+    assert build_us_schedule(paused).salience[d + 4] == pytest.approx(0.5)
+
+
+def test_news_before_the_start_counts_decayed():
+    s = small(
+        "no_ban", timeline={"news": [{"date": "2024-12-28", "event": "x", "salience": 2.0}], "salience_half_life_days": 4.0}
+    )
+    assert build_us_schedule(s).salience[0] == pytest.approx(1.0)  # 4 days before 1 Jan
+
+
+def test_creator_only_news_reaches_only_creators():
+    s = small()
+    sched = build_us_schedule(s)
+    d = day(s, "2025-01-12")
+    assert sched.creator_salience[d] - sched.salience[d] == pytest.approx(40.0)
+    assert sched.creator_salience[d - 1] == pytest.approx(sched.salience[d - 1])
+
+
+def test_platform_levers_switch_on_their_dates():
+    s = small()
+    ps = build_platform_schedule(s)
+    assert ps.translation_quality[day(s, "2025-01-18")] == 0 and ps.translation_quality[day(s, "2025-01-19")] == pytest.approx(
+        0.7
+    )
+    assert ps.grey_translation_quality[day(s, "2025-01-17")] == pytest.approx(0.7)
+    strict = build_platform_schedule(small("strict_real_name"))
+    assert strict.real_name_sweep_day == day(s, "2025-01-20") and strict.verify_new_accounts[day(s, "2025-01-20")]
+    assert not strict.verify_new_accounts[day(s, "2025-01-19")]
+    assert (build_platform_schedule(small("walled_garden")).visibility == 0.05).all()
+
+
+@pytest.mark.parametrize("kind", ["communities", "random"])
+def test_follow_graph_has_no_self_loops_or_duplicates_and_about_the_right_degree(kind):
+    n, k = 20_000, 20
+    g = network.follow_graph(n, k, np.random.default_rng(1), kind=kind)
+    rows, cols = g.nonzero()
+    assert not (rows == cols).any()
+    assert g.nnz == len(set(zip(rows.tolist(), cols.tolist())))
+    assert 0.6 * k < g.nnz / n <= 1.05 * k  # duplicates removed: a little under the nominal mean
+
+
+def test_communities_graph_is_clustered_with_a_heavy_tail_of_followers():
+    import networkx as nx
+
+    n = 20_000
+    rng = np.random.default_rng(3)
+    g = network.follow_graph(n, 20, rng, kind="communities", community_size=150, within_share=0.7, popularity_exponent=2.1)
+    r = network.follow_graph(n, 20, np.random.default_rng(3), kind="random")
+    indeg = network.in_degree(g)
+    assert indeg.max() > 20 * indeg.mean()  # creators: heavy tail
+    assert network.in_degree(r).max() < 4 * network.in_degree(r).mean()
+    sample = np.random.default_rng(0).choice(n, 300, replace=False)
+    cg = nx.average_clustering(nx.from_scipy_sparse_array(g, create_using=nx.DiGraph).to_undirected(), nodes=sample.tolist())
+    cr = nx.average_clustering(nx.from_scipy_sparse_array(r, create_using=nx.DiGraph).to_undirected(), nodes=sample.tolist())
+    assert cg > 5 * cr
+
+
+def test_complete_graph_and_its_size_limit():
+    g = network.follow_graph(50, 0, np.random.default_rng(0), kind="complete")
+    assert g.nnz == 50 * 49
+    with pytest.raises(ValueError, match="complete"):
+        network.follow_graph(network.MAX_COMPLETE_NODES + 1, 0, np.random.default_rng(0), kind="complete")

@@ -1,0 +1,124 @@
+"""The command's outputs: files, columns, summary, plots, resolved scenario, atomic writing."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from sim import output
+from sim.cli import main
+from sim.model import REPORTERS
+from sim.scenario import load_scenario
+from tests.conftest import SCENARIOS
+
+REQUIRED_COLUMNS = [
+    "run",
+    "day",
+    "date",
+    "us_rednote_dau",
+    "us_rednote_signups",
+    "us_rednote_cumulative_signups",
+    "us_tiktok_dau",
+    "cn_rednote_dau",
+    "cross_cultural_ties",
+    "complaints",
+    "posts_removed",
+    "review_backlog",
+    "accounts_banned",
+    "accounts_blocked_unverified",
+    "cn_welcoming_share",
+]
+
+
+@pytest.fixture(scope="module")
+def ensemble_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("res") / "hist"
+    code = main(
+        [
+            str(SCENARIOS / "historical_2025.yaml"),
+            "--agents",
+            "10000",
+            "--days",
+            "130",
+            "--runs",
+            "3",
+            "--seed",
+            "11",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_timeseries_has_one_row_per_run_and_day_with_the_required_columns(ensemble_dir):
+    with (ensemble_dir / "timeseries.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["run", "day", "date", *REPORTERS]
+    assert set(REQUIRED_COLUMNS) <= set(rows[0])
+    assert len(rows) == 3 * 130
+    assert rows[0]["date"] == "2025-01-01" and rows[129]["date"] == "2025-05-10" and rows[130]["run"] == "1"
+    cumulative = [float(r["us_rednote_cumulative_signups"]) for r in rows if r["run"] == "0"]
+    daily = [float(r["us_rednote_signups"]) for r in rows if r["run"] == "0"]
+    assert cumulative[-1] == pytest.approx(sum(daily))
+    assert all(b >= a for a, b in zip(cumulative, cumulative[1:]))
+
+
+def test_summary_reports_median_and_band_of_each_headline(ensemble_dir):
+    summary = json.loads((ensemble_dir / "summary.json").read_text())
+    m = summary["metrics"]
+    for key in ("peak_us_rednote_dau", "total_signups", "retention_day7", "retention_day30", "retention_day90"):
+        assert m[key]["p10"] <= m[key]["median"] <= m[key]["p90"], key
+    assert m["peak_date"]["median"].startswith("2025-01")
+    assert summary["runs"] == 3 and len(summary["per_run"]) == 3 and summary["seed"] == 11
+    assert 0 < m["retention_day90"]["median"] < m["retention_day30"]["median"] < m["retention_day7"]["median"] < 1
+
+
+def test_plots_and_resolved_scenario_are_written(ensemble_dir):
+    for name in ("us_rednote.png", "platform_mix.png", "moderation.png"):
+        data = (ensemble_dir / "plots" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    resolved = load_scenario(ensemble_dir / "scenario.resolved.yaml")
+    original = load_scenario(SCENARIOS / "historical_2025.yaml", overrides={"agents": 10000, "days": 130, "seed": 11})
+    assert resolved == original
+    text = (ensemble_dir / "scenario.resolved.yaml").read_text()
+    assert "# package_version: 0.1.0" in text and "seed: 11" in text and "# command: run.py" in text
+
+
+def test_interrupted_writing_leaves_no_complete_looking_result_and_keeps_the_old_one(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "res"
+    args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "2000", "--days", "5", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    before = (out / "timeseries.csv").read_text()
+
+    def killed(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(output, "plot_all", killed)
+    assert main([*args, "--seed", "5"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert (out / "timeseries.csv").read_text() == before  # the earlier complete result is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no staging folder left behind
+    monkeypatch.undo()
+    fresh = tmp_path / "fresh"
+    monkeypatch.setattr(output, "plot_all", killed)
+    assert main([*args[:-3], "--out", str(fresh), "--quiet"]) == 130
+    assert not fresh.exists()
+
+
+def test_summary_table_is_printed(tmp_path, capsys):
+    assert main([str(SCENARIOS / "no_ban.yaml"), "--agents", "2000", "--days", "10", "--out", str(tmp_path / "o")]) == 0
+    printed = capsys.readouterr().out
+    assert "peak US RedNote DAU" in printed and "Day-7  retention" in printed and str(tmp_path / "o") in printed
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_runs_from_the_command_line(path, tmp_path):
+    out = tmp_path / path.stem
+    assert main([str(path), "--agents", "3000", "--days", "40", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == path.stem and summary["metrics"]["peak_us_rednote_dau"]["median"] > 0

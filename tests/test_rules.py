@@ -1,0 +1,189 @@
+"""Each vectorized rule against a plain-loop reference written from its definition, on small inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sim import cn_users, network, regulator, us_users
+from sim.params import TOPICS, CnUsers, Mechanisms, UsUsers
+
+RNG = np.random.default_rng(7)
+MECH = Mechanisms()
+
+
+def random_graph(n: int = 40, p: float = 0.15) -> sp.csr_matrix:
+    dense = (RNG.random((n, n)) < p).astype(np.float32)
+    np.fill_diagonal(dense, 0)
+    dense[3] = 0  # a user who follows nobody
+    return sp.csr_matrix(dense)
+
+
+def test_exposure_is_mean_signal_over_followees():
+    g = random_graph()
+    signal = RNG.random(g.shape[0]).astype(np.float32)
+    got = network.exposure(g, signal, network.out_degree(g))
+    dense = g.toarray()
+    for i in range(g.shape[0]):
+        followees = [j for j in range(g.shape[0]) if dense[i, j]]
+        expected = sum(signal[j] for j in followees) / len(followees) if followees else 0.0
+        assert got[i] == pytest.approx(expected, rel=1e-5, abs=1e-7)
+
+
+def test_csr_from_edges_drops_self_loops_and_duplicates():
+    src = np.array([0, 0, 0, 1, 2, 2, 2, 4])
+    dst = np.array([1, 1, 0, 2, 3, 3, 4, 4])
+    g = network._csr_from_edges(src, dst, 5)
+    expected = {(a, b) for a, b in zip(src, dst) if a != b}
+    assert set(zip(*g.nonzero())) == expected
+    assert g.nnz == len(expected) and (g.data == 1).all()
+
+
+def test_tieset_matches_a_python_set():
+    ties = network.TieSet(50)
+    reference: set[tuple[int, int]] = set()
+    for _ in range(20):
+        src, dst = RNG.integers(0, 30, 15), RNG.integers(0, 50, 15)
+        fresh = ties.add(src, dst)
+        for k, (a, b) in enumerate(zip(src, dst)):
+            is_new = (a, b) not in reference
+            reference.add((int(a), int(b)))
+            assert fresh[k] == (is_new and (a, b) not in list(zip(src, dst))[:k])
+        assert len(ties) == len(reference)
+    assert set(zip(*map(list, ties.pairs()))) == reference
+
+
+def test_join_hazard_and_adoption_match_loop():
+    p, n = UsUsers(), 200
+    motive, mult = RNG.random(n), np.where(RNG.random(n) < 0.1, p.creator_salience_multiplier, 1.0)
+    dark, expo, u = RNG.random(n), RNG.random(n) * 0.3, RNG.random(n)
+    salience = 1.7
+    hazard = us_users.join_hazard(p, MECH, salience, motive, mult, dark, expo)
+    acts = us_users.adopt(hazard, u, p, MECH, expo, np.full(n, 0.2))
+    for i in range(n):
+        h = (
+            p.join_base_rate
+            + p.join_salience_rate * salience * motive[i] * mult[i]
+            + p.join_displaced_rate * dark[i]
+            + p.peer_influence * expo[i]
+        )
+        assert hazard[i] == pytest.approx(h)
+        assert acts[i] == (u[i] < 1 - math.exp(-h))
+
+
+def test_threshold_contagion_joins_everyone_at_or_above_threshold():
+    p = UsUsers(contagion="threshold")
+    expo = np.array([0.0, 0.1, 0.2, 0.3])
+    threshold = np.array([0.0, 0.2, 0.2, 0.2])
+    hazard = us_users.join_hazard(
+        p,
+        Mechanisms(spontaneous_joining=False, news_salience=False, outside_option=False),
+        0.0,
+        np.ones(4),
+        np.ones(4),
+        np.zeros(4),
+        expo,
+    )
+    assert (hazard == 0).all()  # no rate term under threshold contagion
+    acts = us_users.adopt(hazard, np.full(4, 0.5), p, MECH, expo, threshold)
+    assert acts.tolist() == [False, False, True, True]  # zero exposure never triggers
+
+
+def test_stay_utility_matches_loop_and_switches():
+    p, n = UsUsers(), 50
+    kw = {
+        k: RNG.random(n)
+        for k in (
+            "taste",
+            "engagement",
+            "ties_real",
+            "friends_share",
+            "fit",
+            "protest",
+            "curiosity",
+            "novelty",
+            "tenure",
+            "friction",
+            "moderation",
+            "tiktok_works",
+            "other_active",
+        )
+    }
+    got = us_users.stay_utility(p, MECH, salience=1.2, degradation=0.3, **kw)
+    for i in range(n):
+        k = {name: v[i] for name, v in kw.items()}
+        expected = (
+            p.habit
+            + k["taste"]
+            + p.w_engagement * math.log1p(k["engagement"])
+            + p.w_ties * math.log1p(k["ties_real"])
+            + p.w_friends * k["friends_share"]
+            + p.w_fit * k["fit"]
+            + p.w_protest * k["protest"] * 1.2
+            + p.w_novelty * k["curiosity"] * k["novelty"]
+            + p.w_tenure * math.log1p(k["tenure"])
+            - p.w_moderation * k["moderation"]
+            - p.w_degradation * 0.3
+            - p.w_language * k["friction"]
+            - p.w_tiktok * k["tiktok_works"]
+            - p.w_other * k["other_active"]
+        )
+        assert got[i] == pytest.approx(expected)
+    off = us_users.stay_utility(p, Mechanisms(language_friction=False, outside_option=False), salience=1.2, degradation=0.3, **kw)
+    assert np.allclose(
+        off - got, p.w_language * kw["friction"] + p.w_tiktok * kw["tiktok_works"] + p.w_other * kw["other_active"]
+    )
+
+
+def test_language_friction_and_topic_draws():
+    literacy, quality = RNG.random(30), 0.7
+    assert np.allclose(us_users.language_friction(literacy, quality), [(1 - x) * (1 - quality) for x in literacy])
+    mix = RNG.dirichlet(np.ones(len(TOPICS)), 30)
+    cdf = np.cumsum(mix, axis=1)
+    u = RNG.random(30)
+    got = us_users.draw_topics(u, cdf)
+    for i in range(30):
+        expected = next(k for k in range(len(TOPICS)) if u[i] < cdf[i, k] or k == len(TOPICS) - 1)
+        assert got[i] == expected
+
+
+def test_machine_and_complaint_removals_match_loop():
+    n = 300
+    violating, u, complaints = RNG.random(n) < 0.3, RNG.random(n), RNG.integers(1, 5, n)
+    machine = regulator.machine_removes(violating, u, 0.6, 0.05)
+    comp = regulator.complaint_removes(violating, complaints, u, 0.7, 0.1)
+    for i in range(n):
+        assert machine[i] == (u[i] < (0.6 if violating[i] else 0.05))
+        s = 0.7 if violating[i] else 0.1
+        assert comp[i] == (u[i] < 1 - (1 - s) ** complaints[i])
+
+
+def test_reaction_probabilities_match_loop():
+    p, n = CnUsers(), 100
+    topic = RNG.integers(0, len(TOPICS), n)
+    att, eng = RNG.uniform(-1, 1, n), RNG.random(n)
+    welcome, hostile = cn_users.reaction_probabilities(p, MECH, topic, att, eng, 0.6)
+    for i in range(n):
+        w = min(1.0, p.topic_welcome.as_tuple()[topic[i]] * (1 + att[i]) * (0.5 + 0.5 * (eng[i] + (1 - eng[i]) * 0.6)))
+        h = min(1.0, p.topic_hostility.as_tuple()[topic[i]] * (1 - att[i]))
+        if w + h > 1:
+            w, h = w / (w + h), h / (w + h)
+        assert welcome[i] == pytest.approx(w) and hostile[i] == pytest.approx(h)
+    assert ((welcome + hostile) <= 1 + 1e-12).all()
+
+
+def test_view_rate_and_attitude_drift_match_loop():
+    p, n = CnUsers(), 60
+    active, openness, curiosity = RNG.random(n) < 0.5, RNG.random(n), RNG.random(n)
+    rate = cn_users.view_rate(p, active, openness, curiosity, 0.5, 0.04)
+    att, wel, hos = RNG.uniform(-1, 1, n), RNG.integers(0, 4, n), RNG.integers(0, 3, n)
+    new = cn_users.drift_attitude(p, att, wel, hos, active, openness, 0.04)
+    for i in range(n):
+        assert rate[i] == pytest.approx(
+            active[i] * 0.5 * (p.views_when_curious * openness[i] * curiosity[i] + p.views_from_feed * 0.04)
+        )
+        d = p.dilution_gain * max(0, 0.04 - p.dilution_tolerance) * (1 - openness[i]) * active[i]
+        assert new[i] == pytest.approx(min(1, max(-1, att[i] + p.warmth_gain * wel[i] - p.hostility_gain * hos[i] - d)), abs=1e-6)

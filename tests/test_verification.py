@@ -1,0 +1,112 @@
+"""Verification against known limits, conservation and determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.model import MigrationModel
+from sim.us_users import STATE_NAMES
+from tests.conftest import SCENARIOS, small
+
+SOCIAL_ONLY = {
+    "spontaneous_joining": False,
+    "news_salience": False,
+    "lapse": False,
+    "dormant_return": False,
+    "moderation": False,
+    "chinese_reactions": False,
+    "outside_option": False,
+    "social_contagion": True,
+}
+
+
+def test_social_contagion_on_a_complete_graph_follows_the_bass_curve():
+    """Only the social term, complete graph, exposure that never fades: the adopter share F follows the
+    discrete Bass recursion F' = F + (1 - F)(1 - exp(-q F)) from the initial adopters."""
+    q, n_us, days = 0.5, 2000, 40
+    s = small(
+        "no_ban",
+        agents=4000,
+        days=days,
+        population={"us_agent_share": 0.5, "us_rednote_accounts": 0.02 * 170e6, "us_rednote_dau": 0.02 * 170e6},
+        network={"kind": "complete"},
+        mechanisms=SOCIAL_ONLY,
+        us_users={"peer_influence": q, "exposure_memory_days": None},
+    )
+    curves = []
+    for run in range(8):
+        m = MigrationModel(s, run=run)
+        # the initial account holders count as adopters who already "joined" (signal 1)
+        m.us.join_signal[:] = (m.us.state != 0).astype(np.float32)
+        shares = []
+        for _ in range(days):
+            m.step()
+            shares.append(np.mean(m.us.state != 0))
+        curves.append(shares)
+    model = np.mean(curves, axis=0)
+    f, bass = 0.02, []
+    for _ in range(days):
+        f = f + (1 - f) * (1 - math.exp(-q * f * n_us / (n_us - 1)))
+        bass.append(f)
+    assert np.max(np.abs(model - np.array(bass))) < 0.03
+    assert model[-1] > 0.95 and model[5] < 0.2  # the S-shape, not a straight line
+
+
+@pytest.mark.parametrize("name", ["historical_2025", "strict_real_name", "permanent_ban"])
+def test_agents_are_conserved_across_states_every_day(name):
+    s = small(name, agents=8000, days=60)
+    m = MigrationModel(s)
+    banned_before = 0
+    for _ in range(s.days):
+        m.step()
+        counts = m.us.counts()
+        assert counts.sum() == m.n_us and len(counts) == len(STATE_NAMES)
+        assert counts[3] >= banned_before  # banned is absorbing
+        banned_before = counts[3]
+        mix = m.metrics["us_mix_tiktok_only"] + m.metrics["us_mix_both"] + m.metrics["us_mix_rednote_only"]
+        assert mix <= m.n_us * m.us_weight + 1e-6
+        assert m.metrics["us_rednote_dau"] == pytest.approx(m.metrics["us_mix_both"] + m.metrics["us_mix_rednote_only"])
+
+
+def test_counts_are_in_people_and_do_not_depend_on_agent_numbers():
+    """The same scenario at 20k and 40k agents gives the same population-scale DAU (within noise)."""
+    a = MigrationModel(small(agents=20_000, days=20))
+    b = MigrationModel(small(agents=40_000, days=20))
+    a.run(), b.run()
+    assert a.metrics["us_tiktok_dau"] == pytest.approx(b.metrics["us_tiktok_dau"], rel=0.03)
+    assert a.metrics["us_tiktok_dau"] == pytest.approx(0.49 * 170e6, rel=0.05)
+    assert a.datacollector.model_vars["us_rednote_dau"][0] == pytest.approx(3e5, rel=0.25)
+
+
+def read(path):
+    return path.read_text()
+
+
+def test_same_seed_gives_identical_timeseries_and_other_seed_differs(tmp_path, capsys):
+    args = [str(SCENARIOS / "historical_2025.yaml"), "--agents", "6000", "--days", "30", "--quiet"]
+    for out in ("a", "b"):
+        assert main([*args, "--out", str(tmp_path / out)]) == 0
+    assert main([*args, "--seed", "99", "--out", str(tmp_path / "c")]) == 0
+    a, b, c = (read(tmp_path / x / "timeseries.csv") for x in "abc")
+    assert a == b and a != c
+
+
+def test_serial_and_parallel_ensembles_are_identical(tmp_path):
+    args = [str(SCENARIOS / "historical_2025.yaml"), "--agents", "5000", "--days", "25", "--runs", "3", "--quiet"]
+    assert main([*args, "--workers", "1", "--out", str(tmp_path / "serial")]) == 0
+    assert main([*args, "--workers", "2", "--out", str(tmp_path / "parallel")]) == 0
+    assert read(tmp_path / "serial" / "timeseries.csv") == read(tmp_path / "parallel" / "timeseries.csv")
+    assert read(tmp_path / "serial" / "summary.json") == read(tmp_path / "parallel" / "summary.json")
+
+
+def test_run_zero_of_an_ensemble_equals_the_single_run(tmp_path):
+    args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "3000", "--days", "15", "--quiet", "--workers", "1"]
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--runs", "2", "--out", str(tmp_path / "two")]) == 0
+    one = read(tmp_path / "one" / "timeseries.csv").splitlines()
+    two = read(tmp_path / "two" / "timeseries.csv").splitlines()
+    assert two[: len(one)] == one and len(two) == 2 * len(one) - 1
