@@ -86,24 +86,14 @@ class MigrationModel(mesa.Model):
         self.cn_weight = pop.cn_people / self.n_cn
         self.tie_scale = self.cn_weight / self.us_weight  # real Chinese followers per agent tie, per real US user
 
-        us_graph = network.follow_graph(
-            self.n_us,
-            net.us_mean_following,
-            streams.get("network.us"),
-            kind=net.kind,
-            community_size=net.community_size,
-            within_share=net.within_community_share,
-            popularity_exponent=net.popularity_exponent,
-        )
-        cn_graph = network.follow_graph(
-            self.n_cn,
-            net.cn_mean_following,
-            streams.get("network.cn"),
-            kind=net.kind,
-            community_size=net.community_size,
-            within_share=net.within_community_share,
-            popularity_exponent=net.popularity_exponent,
-        )
+        def graph(n: int, mean_following: float, stream: str):
+            return network.follow_graph(
+                n, mean_following, streams.get(stream), kind=net.kind, community_size=net.community_size,
+                within_share=net.within_community_share, popularity_exponent=net.popularity_exponent,
+            )  # fmt: skip
+
+        us_graph = graph(self.n_us, net.us_mean_following, "network.us")
+        cn_graph = graph(self.n_cn, net.cn_mean_following, "network.cn")
         platform = scenario.platform
         self.us = UsUsers(
             scenario.us_users,

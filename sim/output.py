@@ -117,56 +117,65 @@ def _finish(ax: plt.Axes, title: str, ylabel: str) -> None:
     ax.legend(fontsize=8, loc="upper right")
 
 
+Line = tuple[str, str, str]  # (column, label, colour)
+
+
+def _figure(
+    path: Path,
+    scenario: Scenario,
+    results: list[RunResult],
+    panels: list[tuple[str, str, float, list[Line]]],
+    *,
+    stacked: bool = False,
+) -> None:
+    """One PNG with a panel per (title, y label, scale, lines); the first panel of the DAU figure also
+    gets the observed points."""
+    fig, axes = plt.subplots(
+        *((len(panels), 1) if stacked else (1, len(panels))), figsize=(9, 6.5) if stacked else (12, 4.5), sharex=stacked
+    )
+    for k, (ax, (title, ylabel, scale, lines)) in enumerate(zip(axes, panels)):
+        for column, label, color in lines:
+            _band_plot(ax, scenario, results, column, label, color, scale=scale)
+        if k == 0 and lines[0][0] == "us_rednote_dau" and (obs := observed_points("rednote_us_dau", scenario)):
+            ax.scatter(
+                [d for d, _ in obs], [v / scale for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)"
+            )
+        _finish(ax, title, ylabel)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_all(folder: Path, scenario: Scenario, results: list[RunResult]) -> None:
     runs = f"{len(results)} run{'s' if len(results) > 1 else ''}, seed {scenario.seed}"
-    # 1. US RedNote DAU and sign-ups
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True)
-    _band_plot(axes[0], scenario, results, "us_rednote_dau", "model", "tab:red")
-    obs = observed_points("rednote_us_dau", scenario)
-    if obs:
-        axes[0].scatter(
-            [d for d, _ in obs], [v / 1e6 for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)"
-        )
-    _finish(axes[0], f"{scenario.name}: US users active on RedNote ({runs})", "million people")
-    _band_plot(axes[1], scenario, results, "us_rednote_signups", "new accounts", "tab:blue")
-    _band_plot(axes[1], scenario, results, "us_rednote_reactivations", "dormant accounts back", "tab:orange")
-    _finish(axes[1], "Daily sign-ups and returns", "million people per day")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(folder / "us_rednote.png", dpi=110)
-    plt.close(fig)
-    # 2. Platform mix
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for column, label, color in (("us_mix_tiktok_only", "TikTok only", "black"), ("us_other_dau", "other app", "tab:purple")):
-        _band_plot(axes[0], scenario, results, column, label, color)
-    _finish(axes[0], "US users active on TikTok / other app", "million people")
-    for column, label, color in (
-        ("us_mix_both", "TikTok and RedNote", "tab:red"),
-        ("us_mix_rednote_only", "RedNote only", "tab:orange"),
-        ("us_rednote_dormant", "dormant RedNote account", "tab:gray"),
-        ("accounts_banned", "banned", "tab:brown"),
-        ("accounts_blocked_unverified", "blocked (real-name)", "tab:pink"),
-    ):
-        _band_plot(axes[1], scenario, results, column, label, color)
-    _finish(axes[1], "US users on RedNote", "million people")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(folder / "platform_mix.png", dpi=110)
-    plt.close(fig)
-    # 3. Moderation load
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for column, label, color in (
-        ("posts_held", "posts held for review", "tab:blue"),
-        ("posts_removed", "posts removed", "tab:red"),
-        ("complaints", "complaints", "tab:orange"),
-        ("review_backlog", "review backlog", "tab:gray"),
-    ):
-        _band_plot(axes[0], scenario, results, column, label, color, scale=1e3)
-    _finish(axes[0], "Moderation per day", "thousand posts")
-    for column, label, color in (("accounts_banned", "banned", "tab:brown"), ("wrongful_bans", "wrongful bans", "tab:red")):
-        _band_plot(axes[1], scenario, results, column, label, color, scale=1e3)
-    _finish(axes[1], "US accounts banned (cumulative)", "thousand people")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(folder / "moderation.png", dpi=110)
-    plt.close(fig)
+    _figure(folder / "us_rednote.png", scenario, results, [
+        (f"{scenario.name}: US users active on RedNote ({runs})", "million people", 1e6, [("us_rednote_dau", "model", "tab:red")]),
+        ("Daily sign-ups and returns", "million people per day", 1e6, [
+            ("us_rednote_signups", "new accounts", "tab:blue"),
+            ("us_rednote_reactivations", "dormant accounts back", "tab:orange"),
+        ]),
+    ], stacked=True)  # fmt: skip
+    _figure(folder / "platform_mix.png", scenario, results, [
+        ("US users active on TikTok / other app", "million people", 1e6, [
+            ("us_mix_tiktok_only", "TikTok only", "black"), ("us_other_dau", "other app", "tab:purple"),
+        ]),
+        ("US users on RedNote", "million people", 1e6, [
+            ("us_mix_both", "TikTok and RedNote", "tab:red"),
+            ("us_mix_rednote_only", "RedNote only", "tab:orange"),
+            ("us_rednote_dormant", "dormant RedNote account", "tab:gray"),
+            ("accounts_banned", "banned", "tab:brown"),
+            ("accounts_blocked_unverified", "blocked (real-name)", "tab:pink"),
+        ]),
+    ])  # fmt: skip
+    _figure(folder / "moderation.png", scenario, results, [
+        ("Moderation per day", "thousand posts", 1e3, [
+            ("posts_held", "posts held for review", "tab:blue"),
+            ("posts_removed", "posts removed", "tab:red"),
+            ("complaints", "complaints", "tab:orange"),
+            ("review_backlog", "review backlog", "tab:gray"),
+        ]),
+        ("US accounts banned (cumulative)", "thousand people", 1e3, [
+            ("accounts_banned", "banned", "tab:brown"), ("wrongful_bans", "wrongful bans", "tab:red"),
+        ]),
+    ])  # fmt: skip

@@ -122,3 +122,12 @@ def test_every_shipped_scenario_runs_from_the_command_line(path, tmp_path):
     assert main([str(path), "--agents", "3000", "--days", "40", "--out", str(out), "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == path.stem and summary["metrics"]["peak_us_rednote_dau"]["median"] > 0
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch, capsys):
+    args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "1000", "--days", "12", "--out", str(tmp_path / "o")]
+    assert main(args) == 0
+    assert "day/s" not in capsys.readouterr().err  # captured stderr is not a terminal
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    assert main(args) == 0
+    assert "/12 [" in capsys.readouterr().err  # tqdm: "n/12 [elapsed<remaining, rate]"
