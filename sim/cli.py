@@ -7,12 +7,18 @@ written before the input has been validated.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sim.scenario import ScenarioError, load_scenario
+
+DEFAULT_RUNS = 15
+"""Replicate runs by default: the band width of the headline metrics settles from 15 runs
+(docs/validation/report.md, "How many runs")."""
 
 
 class UsageError(Exception):
@@ -40,7 +46,7 @@ def bounded_int(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
-def add_scenario_options(parser: argparse.ArgumentParser, *, runs_default: int = 1) -> None:
+def add_scenario_options(parser: argparse.ArgumentParser, *, runs_default: int = DEFAULT_RUNS) -> None:
     parser.add_argument(
         "--runs", type=bounded_int(1, 10_000), default=runs_default, help=f"replicate runs (default {runs_default})"
     )
@@ -134,7 +140,282 @@ def print_summary(summary: dict, out: Path, elapsed: float) -> None:
     print(f"  results in {out}/")
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def cmd_calibrate(argv: Sequence[str]) -> int:
+    parser = Parser(prog="run.py calibrate", description="Fit the free behavioural parameters to the January 2025 observations.")
+    parser.add_argument("scenario", help="scenario to calibrate, e.g. scenarios/historical_2025.yaml")
+    parser.add_argument(
+        "--budget", type=bounded_int(1, 100_000), default=240, help="trials (parameter sets) to evaluate (default 240)"
+    )
+    parser.add_argument(
+        "--runs-per-point", type=bounded_int(1, 1000), default=2, help="replicate runs averaged per trial (default 2)"
+    )
+    parser.add_argument(
+        "--agents", type=bounded_int(100, 200_000_000), help="agents per calibration run (default: the scenario's)"
+    )
+    parser.add_argument(
+        "--seed", type=bounded_int(0, 2**63 - 1), default=0, help="seed of the sampler and of the runs (default 0)"
+    )
+    parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes (default: number of CPUs)")
+    parser.add_argument(
+        "--fit-file", type=Path, help="where to write the fitted parameters (default: <scenario folder>/fits/<name>.fit.yaml)"
+    )
+    parser.add_argument(
+        "--report", type=Path, help="folder for trials.csv and calibration.md (default: results/calibration/<name>/)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    scenario = load_scenario(args.scenario, overrides={"agents": args.agents, "seed": args.seed})
+    fit_file = args.fit_file or Path(args.scenario).parent / "fits" / f"{scenario.name}.fit.yaml"
+    report = args.report or Path("results") / "calibration" / scenario.name
+    for path, what in ((fit_file, "--fit-file"), (report, "--report")):
+        if path.exists() and (path.is_dir() if what == "--fit-file" else not path.is_dir()):
+            raise UsageError(f"run.py calibrate: argument {what}: {path} has the wrong type")
+    import yaml
+
+    from sim.calibration import calibrate, fit_document, targets
+    from sim.ensemble import default_workers
+
+    workers = args.workers or default_workers(args.budget)
+    bar = progress_bar(args.budget, "trial", args.quiet)
+    started = time.perf_counter()
+    try:
+        result = calibrate(scenario, args.budget, args.runs_per_point, workers=workers, seed=args.seed,
+                           on_trial=(lambda i, d: bar.update(1)) if bar is not None else None)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    doc = fit_document(scenario.name, result, args.budget, args.runs_per_point, scenario.agents, args.seed)
+    header = (
+        f"# Written by `python run.py calibrate {' '.join(argv)}` on {doc['calibration']['date']}.\n"
+        "# Fitted behavioural parameters; the scenario that `extends:` this file inherits them.\n"
+    )
+    atomic_write_text(fit_file, header + yaml.safe_dump(doc, sort_keys=False))
+    report.mkdir(parents=True, exist_ok=True)
+    names = list(result.best)
+    lines = ["distance," + ",".join(names)] + [f"{d:.6g}," + ",".join(f"{v[n]:.6g}" for n in names) for d, v in result.trials]
+    atomic_write_text(report / "trials.csv", "\n".join(lines) + "\n")
+    spread = doc["calibration"]["parameters"]
+    md = [f"# Calibration of {scenario.name}", "", f"{args.budget} trials x {args.runs_per_point} runs, {scenario.agents} agents, seed {args.seed}, "
+          f"{time.perf_counter() - started:.0f} s. Best distance {result.best_distance:.3g}; {len(result.good)} good fits.", "",
+          "| parameter | best | 10 % | median | 90 % |", "|---|---|---|---|---|"]  # fmt: skip
+    md += [f"| `{k}` | {v['best']:.4g} | {v['p10']:.4g} | {v['median']:.4g} | {v['p90']:.4g} |" for k, v in spread.items()]
+    md += [
+        "",
+        "Fit targets: " + ", ".join(t.name for t in targets() if not t.held_out),
+        "Held out: " + ", ".join(t.name for t in targets() if t.held_out),
+    ]
+    atomic_write_text(report / "calibration.md", "\n".join(md) + "\n")
+    if not args.quiet:
+        print(
+            f"calibrated {scenario.name}: best distance {result.best_distance:.3g} after {args.budget} trials ({time.perf_counter() - started:.0f} s)"
+        )
+        for k, v in spread.items():
+            print(f"  {k:42s} {v['best']:.4g}  (good fits {v['p10']:.4g} - {v['p90']:.4g})")
+        print(f"  wrote {fit_file} and {report}/")
+    return 0
+
+
+def cmd_validate(argv: Sequence[str]) -> int:
+    parser = Parser(
+        prog="run.py validate", description="Validation report of the historical scenario against the 2025 observations."
+    )
+    parser.add_argument(
+        "--scenario", default="scenarios/historical_2025.yaml", help="scenario (default scenarios/historical_2025.yaml)"
+    )
+    parser.add_argument(
+        "--runs", type=bounded_int(3, 10_000), default=40, help="runs; each uses one good-fit parameter set (default 40)"
+    )
+    parser.add_argument("--agents", type=bounded_int(100, 200_000_000), help="agents per run (default: the scenario's)")
+    parser.add_argument("--days", type=bounded_int(1, 3 * 366), help="horizon in days")
+    parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1), help="master seed")
+    parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes (default: number of CPUs)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("results") / "validation", help="report folder (default results/validation/)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    check_out_dir(args.out)
+    scenario = load(args.scenario, args)
+    from sim.ensemble import default_workers
+    from sim.output import replace_dir
+    from sim.validation import predictive_runs, write_report
+
+    bar = progress_bar(args.runs, "run", args.quiet)
+    try:
+        results = predictive_runs(scenario, args.runs, args.workers or default_workers(args.runs),
+                                  on_run=(lambda r: bar.update(1)) if bar is not None else None)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    staging = args.out.parent / f".{args.out.name}.partial-{os.getpid()}"
+    report = write_report(staging, scenario, results)
+    replace_dir(staging, args.out)
+    if not args.quiet:
+        inside, ok = sum(r["inside"] for r in report["rows"]), sum(r["consistent"] for r in report["rows"])
+        print(
+            f"validation of {scenario.name}: {inside}/{len(report['rows'])} observations inside the 10-90 % band, "
+            f"{ok}/{len(report['rows'])} within tolerance; report {args.out}/report.md"
+        )
+    return 0
+
+
+def _analysis_parser(
+    prog: str, description: str, *, agents: int, days: int, runs_flag: str, runs_default: int, runs_help: str
+) -> Parser:
+    parser = Parser(prog=f"run.py {prog}", description=description)
+    parser.add_argument(
+        "--scenario", default="scenarios/historical_2025.yaml", help="base scenario (default scenarios/historical_2025.yaml)"
+    )
+    parser.add_argument(runs_flag, type=bounded_int(1, 1000), default=runs_default, help=runs_help)
+    parser.add_argument("--agents", type=bounded_int(100, 200_000_000), default=agents, help=f"agents per run (default {agents})")
+    parser.add_argument(
+        "--days",
+        type=bounded_int(91, 3 * 366),
+        default=days,
+        help=f"horizon in days; at least 91 for Day-90 retention (default {days})",
+    )
+    parser.add_argument(
+        "--seed", type=bounded_int(0, 2**63 - 1), default=0, help="seed of the design and of the runs (default 0)"
+    )
+    parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes (default: number of CPUs)")
+    parser.add_argument("--out", type=Path, default=Path("results") / prog, help=f"output folder (default results/{prog}/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    return parser
+
+
+def _staged(out: Path) -> Path:
+    check_out_dir(out)
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    staging.mkdir(parents=True, exist_ok=False)
+    return staging
+
+
+def cmd_compare(argv: Sequence[str]) -> int:
+    parser = Parser(
+        prog="run.py compare",
+        description="Compare scenarios with common random numbers: headline metrics and paired differences.",
+    )
+    parser.add_argument("scenarios", nargs="+", help="two or more scenario files; differences are to the first")
+    parser.add_argument("--out", type=Path, default=Path("results") / "compare", help="output folder (default results/compare/)")
+    add_scenario_options(parser)
+    args = parser.parse_args(argv)
+    if len(args.scenarios) < 2:
+        raise UsageError("run.py compare: give at least two scenario files")
+    scenarios = [load(path, args) for path in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise UsageError(f"run.py compare: scenario names must differ (got {', '.join(names)})")
+    from analysis.compare import compare, write_comparison
+    from sim.output import replace_dir
+
+    staging = _staged(args.out)
+    bar = progress_bar(args.runs * len(scenarios), "run", args.quiet)
+    try:
+        results = compare(scenarios, args.runs, args.workers, on_run=(lambda r: bar.update(1)) if bar is not None else None)
+        write_comparison(staging, scenarios, results)
+        replace_dir(staging, args.out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print((args.out / "comparison.md").read_text())
+    return 0
+
+
+def cmd_sensitivity(argv: Sequence[str]) -> int:
+    parser = _analysis_parser(
+        "sensitivity", "Global sensitivity of Day-90 retention, peak DAU and moderation load (SALib).",
+        agents=40_000, days=130, runs_flag="--runs-per-point", runs_default=2, runs_help="replicate runs per design point (default 2)",
+    )  # fmt: skip
+    parser.add_argument("--method", choices=["morris", "sobol"], default="morris", help="morris (screening, default) or sobol")
+    parser.add_argument("--samples", type=bounded_int(2, 100_000), default=8,
+                        help="Morris trajectories, or Sobol base samples (a power of 2); default 8")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.method == "sobol" and args.samples & (args.samples - 1):
+        raise UsageError(f"run.py sensitivity: argument --samples: must be a power of 2 for sobol (got {args.samples})")
+    base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
+    from analysis.sensitivity import analyze, problem, run_design, sample, write_report
+    from sim.ensemble import default_workers
+    from sim.output import replace_dir
+
+    prob = problem()
+    X = sample(args.method, prob, args.samples, args.seed)
+    staging = _staged(args.out)
+    bar = progress_bar(len(X), "point", args.quiet)
+    try:
+        Y = run_design(base, prob, X, args.runs_per_point, args.workers or default_workers(len(X)),
+                       on_point=bar.update if bar is not None else None)  # fmt: skip
+        indices = analyze(args.method, prob, X, Y, args.seed)
+        settings = {"runs_per_point": args.runs_per_point, "agents": args.agents, "days": args.days, "seed": args.seed,
+                    "start": base.start_date.isoformat(), "samples": args.samples, "scenario": args.scenario}  # fmt: skip
+        text = write_report(staging, args.method, prob, X, Y, indices, settings)
+        replace_dir(staging, args.out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print(text.split("| factor | kind")[0].strip())
+        print(f"\nfull report: {args.out}/sensitivity.md")
+    return 0
+
+
+def cmd_optimize(argv: Sequence[str]) -> int:
+    parser = _analysis_parser(
+        "optimize", "Multi-objective policy search over the platform's levers (optuna NSGA-II).",
+        agents=40_000, days=130, runs_flag="--runs-per-trial", runs_default=2, runs_help="replicate runs per policy (default 2)",
+    )  # fmt: skip
+    parser.add_argument("--trials", type=bounded_int(2, 100_000), default=40, help="policies to evaluate (default 40)")
+    args = parser.parse_args(argv)
+    base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
+    from analysis.optimize import search, write_report
+    from sim.ensemble import default_workers
+    from sim.output import replace_dir
+
+    staging = _staged(args.out)
+    bar = progress_bar(args.trials, "policy", args.quiet)
+    try:
+        study = search(base, args.trials, args.runs_per_trial, args.workers or default_workers(args.trials), args.seed,
+                       on_trial=bar.update if bar is not None else None)  # fmt: skip
+        settings = {
+            "runs_per_trial": args.runs_per_trial,
+            "agents": args.agents,
+            "days": args.days,
+            "seed": args.seed,
+            "scenario": args.scenario,
+        }
+        rows = write_report(staging, study, settings)
+        replace_dir(staging, args.out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print(f"{len(rows)} Pareto-optimal policies out of {args.trials}; table and plot in {args.out}/optimize.md")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "calibrate": cmd_calibrate,
+    "validate": cmd_validate,
+    "compare": cmd_compare,
+    "sensitivity": cmd_sensitivity,
+    "optimize": cmd_optimize,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

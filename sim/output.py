@@ -15,18 +15,24 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from sim import __version__  # noqa: E402
 from sim.ensemble import RunResult, dates, series_band, summarize  # noqa: E402
 from sim.model import REPORTERS  # noqa: E402
 from sim.params import PARAMETER_SET_VERSION, Scenario  # noqa: E402
 from sim.scenario import scenario_to_dict  # noqa: E402
+
+
+def subplots(*args, figsize: tuple[float, float] | None = None, **kwargs):
+    """Like pyplot.subplots, on a standalone Figure: no pyplot state, no backend switch (so importing
+    this package never changes a notebook's inline backend)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
 
 OBSERVED_CSV = Path(__file__).resolve().parent.parent / "data" / "observed_2025.csv"
 TIMESERIES_COLUMNS = ("run", "day", "date", *REPORTERS)
@@ -100,7 +106,7 @@ def observed_points(metric: str, scenario: Scenario) -> list[tuple[dt.date, floa
 
 
 def _band_plot(
-    ax: plt.Axes, scenario: Scenario, results: list[RunResult], column: str, label: str, color: str, scale: float = 1e6
+    ax: Axes, scenario: Scenario, results: list[RunResult], column: str, label: str, color: str, scale: float = 1e6
 ) -> None:
     x = dates(scenario)
     p10, med, p90 = series_band(results, column)
@@ -109,7 +115,7 @@ def _band_plot(
         ax.fill_between(x, p10 / scale, p90 / scale, color=color, alpha=0.25, linewidth=0, label="10-90% of runs")
 
 
-def _finish(ax: plt.Axes, title: str, ylabel: str) -> None:
+def _finish(ax: Axes, title: str, ylabel: str) -> None:
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
@@ -130,7 +136,7 @@ def _figure(
 ) -> None:
     """One PNG with a panel per (title, y label, scale, lines); the first panel of the DAU figure also
     gets the observed points."""
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         *((len(panels), 1) if stacked else (1, len(panels))), figsize=(9, 6.5) if stacked else (12, 4.5), sharex=stacked
     )
     for k, (ax, (title, ylabel, scale, lines)) in enumerate(zip(axes, panels)):
@@ -144,7 +150,6 @@ def _figure(
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_all(folder: Path, scenario: Scenario, results: list[RunResult]) -> None:

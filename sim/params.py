@@ -118,12 +118,12 @@ class Network(Section):
     )
     us_mean_following: float = P(
         20.0,
-        1,
+        0.1,
         500,
         src="assumption (accounts a typical user follows closely enough to see their posts)",
         doc="Mean number of US accounts a US user follows.",
     )
-    cn_mean_following: float = P(15.0, 1, 500, src="assumption", doc="Mean number of Chinese accounts a Chinese user follows.")
+    cn_mean_following: float = P(15.0, 0.1, 500, src="assumption", doc="Mean number of Chinese accounts a Chinese user follows.")
     community_size: int = P(
         150,
         2,
@@ -702,6 +702,33 @@ class Mechanisms(Section):
 
 
 # --------------------------------------------------------------------------------------------------
+# Provenance of fitted parameters (written by `python run.py calibrate`)
+# --------------------------------------------------------------------------------------------------
+class ParameterSpread(Section):
+    best: float = P(..., src="calibration", doc="Value of the best trial.")
+    p10: float = P(..., src="calibration", doc="10th percentile over the good fits.")
+    median: float = P(..., src="calibration", doc="Median over the good fits.")
+    p90: float = P(..., src="calibration", doc="90th percentile over the good fits.")
+    lower: float = P(..., src="calibration", doc="Lower end of the search range.")
+    upper: float = P(..., src="calibration", doc="Upper end of the search range.")
+
+
+class Calibration(Section):
+    method: str = P(..., src="calibration", doc="How the fit was made (library, sampler).")
+    date: Date = P(..., src="calibration", doc="Day the fit was made.")
+    budget: int = P(..., 1, None, src="calibration", doc="Trials evaluated.")
+    runs_per_point: int = P(..., 1, None, src="calibration", doc="Replicate runs averaged per trial.")
+    agents: int = P(..., 1, None, src="calibration", doc="Agents per calibration run.")
+    seed: int = P(..., 0, None, src="calibration", doc="Seed of the sampler and of the runs.")
+    distance: float = P(..., 0, None, src="calibration", doc="Distance of the best trial (root mean square of z-scores).")
+    good_fit_distance: float = P(..., 0, None, src="calibration", doc="Largest distance counted as a good fit.")
+    targets: list[str] = P(..., src="calibration", doc="Observations the fit used.")
+    held_out: list[str] = P(..., src="calibration", doc="Observations kept out of the fit.")
+    parameters: dict[str, ParameterSpread] = P(..., src="calibration", doc="Spread of each fitted parameter.")
+    good_fits: list[dict[str, float]] = P(..., src="calibration", doc="Parameter sets of the good fits (for predictive bands).")
+
+
+# --------------------------------------------------------------------------------------------------
 # The scenario
 # --------------------------------------------------------------------------------------------------
 class Scenario(Section):
@@ -720,6 +747,9 @@ class Scenario(Section):
     us_users: UsUsers = UsUsers()
     cn_users: CnUsers = CnUsers()
     mechanisms: Mechanisms = Mechanisms()
+    calibration: Calibration | None = P(
+        None, src="python run.py calibrate", doc="Provenance of fitted parameters (not used by the model itself)."
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Scenario:

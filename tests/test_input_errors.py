@@ -116,7 +116,9 @@ def test_missing_scenario_file_and_missing_argument(tmp_path, capsys):
 def test_out_must_not_be_a_file(tmp_path, capsys):
     target = tmp_path / "file.txt"
     target.write_text("keep me")
-    code, _, err = run_cli([str(SCENARIOS / "no_ban.yaml"), "--out", str(target), "--agents", "500", "--days", "2"], capsys)
+    code, _, err = run_cli(
+        [str(SCENARIOS / "no_ban.yaml"), "--out", str(target), "--agents", "500", "--days", "2", "--runs", "1"], capsys
+    )
     assert code == 2 and "--out" in err and target.read_text() == "keep me"
 
 

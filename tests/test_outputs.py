@@ -91,7 +91,7 @@ def test_plots_and_resolved_scenario_are_written(ensemble_dir):
 
 def test_interrupted_writing_leaves_no_complete_looking_result_and_keeps_the_old_one(tmp_path, monkeypatch, capsys):
     out = tmp_path / "res"
-    args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "2000", "--days", "5", "--out", str(out), "--quiet"]
+    args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "2000", "--days", "5", "--runs", "1", "--out", str(out), "--quiet"]
     assert main(args) == 0
     before = (out / "timeseries.csv").read_text()
 
@@ -111,21 +111,31 @@ def test_interrupted_writing_leaves_no_complete_looking_result_and_keeps_the_old
 
 
 def test_summary_table_is_printed(tmp_path, capsys):
-    assert main([str(SCENARIOS / "no_ban.yaml"), "--agents", "2000", "--days", "10", "--out", str(tmp_path / "o")]) == 0
+    assert (
+        main([str(SCENARIOS / "no_ban.yaml"), "--agents", "2000", "--days", "10", "--runs", "2", "--out", str(tmp_path / "o")])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "peak US RedNote DAU" in printed and "Day-7  retention" in printed and str(tmp_path / "o") in printed
+    assert "2 run(s)" in printed and " - " in printed  # bands are shown with more than one run
+
+
+def test_default_number_of_runs_is_the_one_chosen_from_variance_stability():
+    from sim.cli import DEFAULT_RUNS, run_parser
+
+    assert run_parser().parse_args(["x.yaml"]).runs == DEFAULT_RUNS == 15
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_scenario_runs_from_the_command_line(path, tmp_path):
     out = tmp_path / path.stem
-    assert main([str(path), "--agents", "3000", "--days", "40", "--out", str(out), "--quiet"]) == 0
+    assert main([str(path), "--agents", "3000", "--days", "40", "--runs", "1", "--out", str(out), "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == path.stem and summary["metrics"]["peak_us_rednote_dau"]["median"] > 0
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch, capsys):
-    args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "1000", "--days", "12", "--out", str(tmp_path / "o")]
+    args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "1000", "--days", "12", "--runs", "1", "--out", str(tmp_path / "o")]
     assert main(args) == 0
     assert "day/s" not in capsys.readouterr().err  # captured stderr is not a terminal
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)

@@ -87,7 +87,7 @@ def read(path):
 
 
 def test_same_seed_gives_identical_timeseries_and_other_seed_differs(tmp_path, capsys):
-    args = [str(SCENARIOS / "historical_2025.yaml"), "--agents", "6000", "--days", "30", "--quiet"]
+    args = [str(SCENARIOS / "historical_2025.yaml"), "--agents", "6000", "--days", "30", "--runs", "1", "--quiet"]
     for out in ("a", "b"):
         assert main([*args, "--out", str(tmp_path / out)]) == 0
     assert main([*args, "--seed", "99", "--out", str(tmp_path / "c")]) == 0
@@ -105,8 +105,68 @@ def test_serial_and_parallel_ensembles_are_identical(tmp_path):
 
 def test_run_zero_of_an_ensemble_equals_the_single_run(tmp_path):
     args = [str(SCENARIOS / "no_ban.yaml"), "--agents", "3000", "--days", "15", "--quiet", "--workers", "1"]
-    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--runs", "1", "--out", str(tmp_path / "one")]) == 0
     assert main([*args, "--runs", "2", "--out", str(tmp_path / "two")]) == 0
     one = read(tmp_path / "one" / "timeseries.csv").splitlines()
     two = read(tmp_path / "two" / "timeseries.csv").splitlines()
     assert two[: len(one)] == one and len(two) == 2 * len(one) - 1
+
+
+THRESHOLD_ONLY = {**SOCIAL_ONLY}
+
+
+def cascade_size(mean_degree: float, run: int) -> float:
+    """Final adopter share under pure fractional-threshold contagion (Watts 2002) on a random graph,
+    from 0.2 % seed adopters."""
+    s = small(
+        "no_ban", agents=20_000, days=60,
+        population={"us_agent_share": 0.5, "us_rednote_accounts": 0.002 * 170e6, "us_rednote_dau": 0.002 * 170e6},
+        network={"kind": "random", "us_mean_following": mean_degree}, mechanisms=THRESHOLD_ONLY,
+        us_users={"contagion": "threshold", "threshold_mean": 0.18, "threshold_sd": 0.0, "exposure_memory_days": None},
+    )  # fmt: skip
+    m = MigrationModel(s, run=run)
+    m.us.join_signal[:] = (m.us.state != 0).astype(np.float32)
+    m.run()
+    return float(np.mean(m.us.state != 0))
+
+
+def test_threshold_contagion_shows_a_cascade_window():
+    """Global cascades happen only for intermediate mean degree: too sparse and the graph does not
+    percolate; too dense and one adopting followee is below everyone's threshold."""
+    sparse = [cascade_size(0.7, r) for r in range(3)]
+    middle = [cascade_size(3.0, r) for r in range(3)]
+    dense = [cascade_size(20.0, r) for r in range(3)]
+    assert max(sparse) < 0.1
+    assert min(middle) > 0.5
+    assert max(dense) < 0.1
+
+
+def relabel(model: MigrationModel, rng: np.random.Generator) -> None:
+    """Give every user a new row number (a random permutation), graphs included."""
+    perms = {"us": rng.permutation(model.n_us), "cn": rng.permutation(model.n_cn)}
+    for name, perm in perms.items():
+        pop = getattr(model, name)
+        for attr, value in list(vars(pop).items()):
+            if isinstance(value, np.ndarray) and value.shape[:1] == (pop.n,):
+                setattr(pop, attr, value[perm])
+        pop.follows = pop.follows[perm][:, perm].tocsr()
+    model.author_reach = model.author_reach[perms["us"]]
+
+
+def test_relabelling_agents_does_not_change_outcome_distributions():
+    from scipy.stats import ks_2samp
+
+    s = small(agents=10_000, days=50)
+    plain, relabelled = [], []
+    for run in range(12):
+        m = MigrationModel(s, run=run)
+        m.run()
+        plain.append(m.cumulative_signups)
+        r = MigrationModel(s, run=run)
+        relabel(r, np.random.default_rng(run))
+        r.run()
+        relabelled.append(r.cumulative_signups)
+    assert plain != relabelled  # the relabelling really changed which draws each user gets
+    se = np.sqrt(np.var(plain, ddof=1) / 12 + np.var(relabelled, ddof=1) / 12)
+    assert abs(np.mean(plain) - np.mean(relabelled)) < 4 * se
+    assert ks_2samp(plain, relabelled).pvalue > 0.01

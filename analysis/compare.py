@@ -1,0 +1,160 @@
+"""Compare scenarios with common random numbers: headline metrics with bands and paired differences.
+
+Run r of every scenario uses the same seed and the same run index, so each mechanism draws the same
+random numbers in every scenario; the difference run r of scenario k minus run r of the first scenario
+is then mostly the policy's effect, not noise. Its median and 10-90 % band are reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import matplotlib
+import numpy as np  # noqa: E402
+
+from sim.ensemble import RunResult, band, dates, run_ensemble, series_band  # noqa: E402
+from sim.output import subplots  # noqa: E402
+from sim.params import Scenario  # noqa: E402
+
+COMPARE_METRICS: dict[str, tuple[str, float, str]] = {
+    # metric: (label, display scale, unit)
+    "total_signups": ("new US accounts", 1e6, "M"),
+    "peak_us_rednote_dau": ("peak US DAU", 1e6, "M"),
+    "retention_day30": ("Day-30 retention", 0.01, "%"),
+    "retention_day90": ("Day-90 retention", 0.01, "%"),
+    "cross_cultural_ties": ("cross-cultural ties", 1e6, "M"),
+    "posts_removed": ("posts removed", 1e3, "k"),
+    "wrongful_bans": ("wrongful bans", 1e3, "k"),
+}
+
+
+def compare(scenarios: list[Scenario], runs: int, workers: int | None = None, on_run=None) -> dict[str, list[RunResult]]:
+    """Ensembles of every scenario with the same seeds (the first scenario's seed is used for all)."""
+    seed = scenarios[0].seed
+    return {s.name: run_ensemble(s.model_copy(update={"seed": seed}), runs, workers, on_run=on_run) for s in scenarios}
+
+
+def paired_differences(results: dict[str, list[RunResult]], metric: str) -> dict[str, dict]:
+    names = list(results)
+    base = [r.metrics[metric] for r in results[names[0]]]
+    out = {}
+    for name in names[1:]:
+        diffs = [r.metrics[metric] - b for r, b in zip(results[name], base)]
+        out[name] = band(diffs)
+    return out
+
+
+def table_rows(results: dict[str, list[RunResult]]) -> list[dict]:
+    rows = []
+    first = list(results)[0]
+    diffs = {m: paired_differences(results, m) for m in COMPARE_METRICS}
+    for name, runs in results.items():
+        row: dict = {"scenario": name}
+        for metric in COMPARE_METRICS:
+            b = band(r.metrics[metric] for r in runs)
+            row[metric] = b
+            row[f"{metric}_diff"] = None if name == first else diffs[metric][name]
+        rows.append(row)
+    return rows
+
+
+def _fmt(b: dict | None, scale: float, unit: str, signed: bool = False) -> str:
+    if b is None:
+        return "-"
+    if b["median"] is None:
+        return "n/a"
+    f = (lambda v: f"{v / scale:+.1f}{unit}") if signed else (lambda v: f"{v / scale:.1f}{unit}")
+    if unit == "%":
+        f = (lambda v: f"{v / scale:+.1f} pt") if signed else (lambda v: f"{v / scale:.1f}%")
+    return f"{f(b['median'])} [{f(b['p10'])}, {f(b['p90'])}]"
+
+
+def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, list[RunResult]]) -> list[dict]:
+    """comparison.md, comparison.csv, comparison.json and overlay plots in ``out`` (which must exist)."""
+    rows = table_rows(results)
+    first, runs = scenarios[0].name, len(next(iter(results.values())))
+    md = [
+        f"# Scenario comparison ({runs} runs each, seed {scenarios[0].seed}, common random numbers)",
+        "",
+        "Each cell: median [10 %, 90 %] across runs.",
+        "",
+        "| scenario | " + " | ".join(label for label, _, _ in COMPARE_METRICS.values()) + " |",
+        "|---|" + "---|" * len(COMPARE_METRICS),
+    ]
+    for row in rows:
+        md.append(f"| {row['scenario']} | " + " | ".join(_fmt(row[m], s, u) for m, (_, s, u) in COMPARE_METRICS.items()) + " |")
+    md += [
+        "",
+        f"## Paired difference to `{first}`",
+        "",
+        f"Run r of each scenario minus run r of `{first}` (same random numbers): median [10 %, 90 %].",
+        "",
+        "| scenario | " + " | ".join(label for label, _, _ in COMPARE_METRICS.values()) + " |",
+        "|---|" + "---|" * len(COMPARE_METRICS),
+    ]
+    for row in rows[1:]:
+        md.append(
+            f"| {row['scenario']} | "
+            + " | ".join(_fmt(row[f"{m}_diff"], s, u, signed=True) for m, (_, s, u) in COMPARE_METRICS.items())
+            + " |"
+        )
+    md += ["", "![US RedNote DAU and sign-ups](compare_dau.png)", ""]
+    (out / "comparison.md").write_text("\n".join(md) + "\n")
+    with (out / "comparison.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        header = ["scenario"]
+        for m in COMPARE_METRICS:
+            header += [f"{m}_median", f"{m}_p10", f"{m}_p90", f"{m}_diff_median", f"{m}_diff_p10", f"{m}_diff_p90"]
+        writer.writerow(header)
+        for row in rows:
+            line = [row["scenario"]]
+            for m in COMPARE_METRICS:
+                d = row[f"{m}_diff"] or {"median": "", "p10": "", "p90": ""}
+                line += [row[m]["median"], row[m]["p10"], row[m]["p90"], d["median"], d["p10"], d["p90"]]
+            writer.writerow(line)
+    (out / "comparison.json").write_text(json.dumps(rows, indent=2) + "\n")
+    _plot(out / "compare_dau.png", scenarios, results)
+    return rows
+
+
+def _plot(path: Path, scenarios: list[Scenario], results: dict[str, list[RunResult]]) -> None:
+    fig, axes = subplots(2, 1, figsize=(10, 7), sharex=True)
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, s in enumerate(scenarios):
+        x = dates(s)
+        for ax, column in zip(axes, ("us_rednote_dau", "us_rednote_signups")):
+            p10, med, p90 = series_band(results[s.name], column)
+            color = colors[k % len(colors)]
+            ax.plot(x, med / 1e6, color=color, label=s.name)
+            ax.fill_between(x, p10 / 1e6, p90 / 1e6, color=color, alpha=0.2, linewidth=0)
+    axes[0].set_title("US users active on RedNote (median, 10-90 % band)", fontsize=10)
+    axes[1].set_title("New US RedNote accounts per day", fontsize=10)
+    for ax in axes:
+        ax.set_ylabel("million people")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def mean_metric(results: list[RunResult], metric: str) -> float:
+    values = np.array([r.metrics[metric] for r in results], dtype=float)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def effect(results: dict[str, list[RunResult]], base: str, other: str, metric: str) -> tuple[str, dict]:
+    """How ``other`` changes ``metric`` relative to ``base``, judged on the paired differences (run r
+    minus run r): "raises" or "lowers" only when the whole 10-90 % band of differences is on one side
+    of zero, otherwise "does not measurably change". Returns the verb and the band."""
+    diffs = [r.metrics[metric] - b.metrics[metric] for r, b in zip(results[other], results[base])]
+    b = band(diffs)
+    if b["median"] is None:
+        return "does not measurably change", b
+    if b["p10"] > 0:
+        return "raises", b
+    if b["p90"] < 0:
+        return "lowers", b
+    return "does not measurably change", b

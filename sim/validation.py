@@ -1,0 +1,275 @@
+"""The validation report: the historical scenario against every observation, with honest bands.
+
+Each run of the ensemble uses one of the calibration's good-fit parameter sets in turn (run r uses set
+r mod G), so the 10-90 % band carries parameter uncertainty as well as stochastic noise (a posterior
+predictive band). The report also shows how the band width of the headline metrics settles as the
+number of runs grows, which is how the default ``--runs`` was chosen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np  # noqa: E402
+
+from sim.calibration import FREE_PARAMETERS, observation, targets, with_parameters  # noqa: E402
+from sim.ensemble import RunResult, band, run_one  # noqa: E402
+from sim.output import subplots  # noqa: E402
+from sim.params import Scenario  # noqa: E402
+
+STABILITY_METRICS = ("peak_us_rednote_dau", "total_signups", "retention_day30", "retention_day90")
+
+
+def run_for_validation(job: tuple[Scenario, int]) -> RunResult:
+    scenario, run = job
+    fits = scenario.calibration.good_fits if scenario.calibration else []
+    if fits:
+        scenario = with_parameters(scenario, fits[run % len(fits)])
+    return run_one(scenario, run)
+
+
+def predictive_runs(scenario: Scenario, runs: int, workers: int, on_run=None) -> list[RunResult]:
+    jobs = [(scenario, r) for r in range(runs)]
+    if workers <= 1:
+        out = []
+        for job in jobs:
+            out.append(run_for_validation(job))
+            if on_run:
+                on_run(out[-1])
+        return out
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        out = []
+        for result in pool.map(run_for_validation, jobs):
+            out.append(result)
+            if on_run:
+                on_run(result)
+    return out
+
+
+def band_width_by_runs(results: list[RunResult], seed: int = 0, repeats: int = 200) -> dict[str, list[tuple[int, float]]]:
+    """Mean relative 10-90 % band width (p90 - p10) / median of each headline metric for ensembles of
+    n runs, drawn without replacement from the runs at hand."""
+    rng = np.random.default_rng(seed)
+    sizes = [n for n in (3, 5, 10, 15, 20, 30, 40, 60, 80) if n <= len(results)]
+    out: dict[str, list[tuple[int, float]]] = {}
+    for metric in STABILITY_METRICS:
+        values = np.array([r.metrics[metric] for r in results])
+        values = values[np.isfinite(values)]
+        if values.size < len(results) or np.median(values) <= 0:
+            continue  # undefined in some runs (e.g. Day-90 retention on a short horizon)
+        rows = []
+        for n in sizes:
+            widths = []
+            for _ in range(repeats):
+                p10, med, p90 = np.percentile(rng.choice(values, n, replace=False), [10, 50, 90])
+                widths.append((p90 - p10) / med)
+            rows.append((n, float(np.mean(widths))))
+        out[metric] = rows
+    return out
+
+
+def settled_runs(curves: dict[str, list[tuple[int, float]]], tolerance: float = 0.15) -> int | None:
+    """Smallest n from which every metric's band width stays within ``tolerance`` of its largest-n value."""
+    if not curves:
+        return None
+    sizes = [n for n, _ in next(iter(curves.values()))]
+    for i, n in enumerate(sizes):
+        if all(all(abs(w - rows[-1][1]) <= tolerance * rows[-1][1] for _, w in rows[i:]) for rows in curves.values()):
+            return n
+    return None
+
+
+def write_report(out: Path, scenario: Scenario, results: list[RunResult]) -> dict:
+    """report.md and figures; returns the table rows."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for t in targets():
+        values = [t.model(scenario, r.series) for r in results]
+        b = band(values)
+        rows.append({
+            "target": t.name, "description": t.description, "held_out": t.held_out, "observed": t.observed,
+            "median": b["median"], "p10": b["p10"], "p90": b["p90"],
+            "inside": t.inside(b["p10"], b["p90"]) if b["median"] is not None else False,
+            "consistent": t.consistent(b["p10"], b["p90"]) if b["median"] is not None else False,
+            "z": t.z(b["median"]) if b["median"] is not None else None, "sigma": t.sigma, "log": t.log, "source": t.source,
+        })  # fmt: skip
+    curves = band_width_by_runs(results)
+    chosen = settled_runs(curves)
+    _plot_fit(out / "fit_january.png", scenario, results)
+    _plot_stability(out / "band_width_by_runs.png", curves, chosen)
+    if scenario.calibration:
+        _plot_parameters(out / "parameters.png", scenario)
+    (out / "report.md").write_text(_markdown(scenario, results, rows, curves, chosen))
+    return {"rows": rows, "chosen_runs": chosen, "curves": curves}
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    if abs(v) >= 1e4:
+        return f"{v / 1e6:.3g} M"
+    return f"{v:.3g}"
+
+
+def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], curves, chosen) -> str:
+    cal = scenario.calibration
+    lines = [
+        f"# Validation report: {scenario.name}",
+        "",
+        f"{len(results)} runs, seed {scenario.seed}, {scenario.agents} agents, {scenario.start_date} to {scenario.end_date}.",
+        "Each run uses one of the calibration's good-fit parameter sets in turn, so the 10-90 % band carries",
+        "parameter uncertainty as well as run-to-run noise."
+        if cal
+        else "No calibration record: bands show run-to-run noise only.",
+        "",
+        "## Model against every observation",
+        "",
+        "*inside band*: the observation lies inside the model's 10-90 % band. *within tolerance*: the band overlaps the",
+        "observation +- sigma, the uncertainty the fit assigns to it (on a log scale for levels and ratios); z is",
+        "(model median - observed) / sigma.",
+        "",
+        "| target | used in fit | observed | sigma | model median | 10-90 % band | z | inside band | within tolerance |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        sigma = f"{r['sigma']:g}" + (" (log)" if r["log"] else "")
+        z = "n/a" if r["z"] is None else f"{r['z']:+.2f}"
+        wide = r["p10"] is not None and r["p10"] > 0 and r["p90"] / r["p10"] > 100
+        inside = ("yes" if r["inside"] else "no") + (" (band spans >100x: uninformative)" if wide else "")
+        lines.append(
+            f"| {r['description']} | {'held out' if r['held_out'] else 'fit'} | {_fmt(r['observed'])} | {sigma} | {_fmt(r['median'])} | "
+            f"{_fmt(r['p10'])} - {_fmt(r['p90'])} | {z} | {inside} | {'yes' if r['consistent'] else '**no**'} |"
+        )
+    n_in, n_ok = sum(r["inside"] for r in rows), sum(r["consistent"] for r in rows)
+    lines += ["", f"{n_in} of {len(rows)} observations lie inside the band; {n_ok} of {len(rows)} are within tolerance."]
+    misses = [r for r in rows if not r["consistent"]]
+    lines += ["", "## Where the model misses", ""]
+    if not misses:
+        lines.append("Every observation is within tolerance of the model's 10-90 % band.")
+    for r in misses:
+        direction = "above" if (r["median"] or 0) > r["observed"] else "below"
+        lines.append(
+            f"- **{r['description']}** ({'held out' if r['held_out'] else 'fit target'}): model median {_fmt(r['median'])} is "
+            f"{direction} the observed {_fmt(r['observed'])} (source: {r['source']})."
+        )
+    lines += ["", "![January fit](fit_january.png)", ""]
+    if cal:
+        lines += [
+            "## Fitted parameters",
+            "",
+            f"Fitted by {cal.method} on {cal.date}: {cal.budget} trials x {cal.runs_per_point} runs at {cal.agents} agents; "
+            f"best distance {cal.distance:.3g} (root mean square z-score over the fit targets); "
+            f"{len(cal.good_fits)} good fits (distance <= {cal.good_fit_distance:.3g}).",
+            "",
+            "| parameter | best | median of good fits | 10-90 % of good fits | search range |",
+            "|---|---|---|---|---|",
+        ]
+        for path, sp in cal.parameters.items():
+            lines.append(
+                f"| `{path}` | {sp.best:.4g} | {sp.median:.4g} | {sp.p10:.4g} - {sp.p90:.4g} | {sp.lower:.4g} - {sp.upper:.4g} |"
+            )
+        lines += ["", "![Parameters](parameters.png)", ""]
+    lines += [
+        "## How many runs",
+        "",
+        "Mean relative width (p90 - p10) / median of the 10-90 % band for ensembles of n runs (subsamples of the runs above):",
+        "",
+        "| n | " + " | ".join(curves) + " |",
+        "|---|" + "---|" * len(curves),
+    ]
+    for i, (n, _) in enumerate(next(iter(curves.values()), [])):
+        lines.append(f"| {n} | " + " | ".join(f"{rows[i][1]:.3f}" for rows in curves.values()) + " |")
+    lines += [
+        "",
+        f"The band width settles (stays within 15 % of its value at the largest n) from **n = {chosen}** runs."
+        if chosen
+        else "The band width had not settled within the runs available; use more runs.",
+        "",
+        "![Band width by runs](band_width_by_runs.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _plot_fit(path: Path, scenario: Scenario, results: list[RunResult]) -> None:
+    end = min(scenario.days, scenario.day_of(dt.date(2025, 2, 15)) + 1)
+    x = [scenario.date_of(d) for d in range(end)]
+    fig, axes = subplots(1, 3, figsize=(15, 4.2))
+
+    def draw(ax, column, scale, label, color, cumulative_from=None):
+        stack = np.vstack([r.series[column][:end] for r in results])
+        if cumulative_from is not None:
+            stack = np.cumsum(np.where(np.arange(end) >= cumulative_from, stack, 0.0), axis=1)
+        p10, med, p90 = np.percentile(stack, [10, 50, 90], axis=0)
+        ax.plot(x, med / scale, color=color, label=f"model median ({len(results)} runs)")
+        ax.fill_between(x, p10 / scale, p90 / scale, color=color, alpha=0.25, linewidth=0, label="10-90 %")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+
+    draw(axes[0], "us_rednote_dau", 1e6, "US RedNote DAU (million)", "tab:red")
+    for d in ("2025-01-06", "2025-01-12", "2025-01-13"):
+        axes[0].scatter([dt.date.fromisoformat(d)], [observation("rednote_us_dau", d) / 1e6], color="black", zorder=5)
+    day13 = scenario.day_of(dt.date(2025, 1, 13))
+    draw(
+        axes[1],
+        "cn_hashtag_views",
+        1e6,
+        "cumulative #TikTokRefugee views from 13 Jan (million, log)",
+        "tab:green",
+        cumulative_from=day13,
+    )
+    for d in (13, 14, 15, 16):
+        axes[1].scatter(
+            [dt.date(2025, 1, d)], [observation("hashtag_tiktokrefugee_views", f"2025-01-{d}") / 1e6], color="black", zorder=5
+        )
+    axes[1].set_yscale("log")
+    axes[1].set_xlim(dt.date(2025, 1, 10), dt.date(2025, 1, 25))
+    draw(axes[2], "us_tiktok_dau", 1e6, "US TikTok DAU (million)", "black")
+    axes[2].scatter(
+        [dt.date(2025, 1, 13)], [observation("tiktok_us_dau", "2025-01-13") / 1e6], color="tab:red", zorder=5, label="observed"
+    )
+    for ax in axes:
+        ax.legend(fontsize=7)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _plot_stability(path: Path, curves, chosen) -> None:
+    fig, ax = subplots(figsize=(7, 4))
+    for metric, rows in curves.items():
+        ax.plot([n for n, _ in rows], [w for _, w in rows], marker="o", label=metric)
+    if chosen:
+        ax.axvline(chosen, color="gray", linestyle="--", label=f"chosen default: {chosen} runs")
+    ax.set_xlabel("runs in the ensemble")
+    ax.set_ylabel("(p90 - p10) / median")
+    ax.set_title("Band width of headline metrics as runs grow", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _plot_parameters(path: Path, scenario: Scenario) -> None:
+    cal = scenario.calibration
+    fig, ax = subplots(figsize=(8, 0.6 * len(cal.parameters) + 1.2))
+    for i, (name, sp) in enumerate(cal.parameters.items()):
+        log = FREE_PARAMETERS.get(name, (0, 0, False))[2]
+        scale = (lambda v: np.log10(v)) if log else (lambda v: v)
+        lo, hi = scale(sp.lower), scale(sp.upper)
+
+        def pos(v, lo=lo, hi=hi, scale=scale):
+            return (scale(v) - lo) / (hi - lo)
+
+        ax.plot([pos(sp.p10), pos(sp.p90)], [i, i], color="tab:blue", linewidth=6, alpha=0.5)
+        ax.scatter([pos(sp.best)], [i], color="tab:red", zorder=5)
+        ax.text(1.02, i, f"{sp.best:.3g} [{sp.p10:.3g}, {sp.p90:.3g}]", va="center", fontsize=8)
+    ax.set_yticks(range(len(cal.parameters)), list(cal.parameters), fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("position in the search range (log scale where searched on a log scale)")
+    ax.set_title("Fitted parameters: best (dot) and 10-90 % of good fits (bar)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)

@@ -1,0 +1,115 @@
+"""Policy analysis: compare, sensitivity and optimize commands, and the policy notebooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from analysis.compare import compare, paired_differences
+from analysis.levers import FACTORS, apply_factors
+from sim.cli import main
+from tests.conftest import ROOT, SCENARIOS, small
+
+FAST = ["--agents", "3000", "--days", "95", "--workers", "2", "--quiet"]
+
+
+def test_compare_uses_common_random_numbers_and_reports_paired_differences():
+    a, b = small("historical_2025", agents=4000, days=40), small("early_translation", agents=4000, days=40)
+    results = compare([a, b], runs=3, workers=1)
+    assert [r.run for r in results["early_translation"]] == [0, 1, 2]
+    same = compare([a, a.model_copy(update={"name": "copy"})], runs=3, workers=1)
+    diff = paired_differences(same, "total_signups")["copy"]
+    assert diff == {"median": 0.0, "p10": 0.0, "p90": 0.0}  # identical scenarios: zero difference in every run
+
+
+def test_compare_command_writes_table_csv_and_plot(tmp_path):
+    out = tmp_path / "cmp"
+    argv = [
+        "compare",
+        str(SCENARIOS / "historical_2025.yaml"),
+        str(SCENARIOS / "no_ban.yaml"),
+        "--runs",
+        "3",
+        "--out",
+        str(out),
+        *FAST,
+    ]
+    assert main(argv) == 0
+    md = (out / "comparison.md").read_text()
+    assert "Paired difference to `historical_2025`" in md and "| no_ban |" in md
+    rows = json.loads((out / "comparison.json").read_text())
+    assert rows[0]["total_signups_diff"] is None and rows[1]["total_signups_diff"]["median"] < 0
+    assert (out / "comparison.csv").read_text().startswith("scenario,total_signups_median")
+    assert (out / "compare_dau.png").stat().st_size > 10_000
+
+
+def test_every_factor_applies_within_its_range():
+    base = small(agents=2000, days=95)
+    for name, f in FACTORS.items():
+        for value in (f.lower, f.upper):
+            apply_factors(base, {name: value})  # validates: no out-of-range parameter
+    s = apply_factors(base, {"translation_start_day": 10, "ban_length_days": 180})
+    assert s.platform.translation.start.isoformat() == "2025-01-23"
+    assert s.timeline.tiktok_outages[0].hours == pytest.approx(180 * 24)
+
+
+def test_sensitivity_command_morris(tmp_path):
+    out = tmp_path / "sens"
+    assert main(["sensitivity", "--samples", "2", "--runs-per-point", "1", "--out", str(out), *FAST]) == 0
+    md = (out / "sensitivity.md").read_text()
+    assert "## Which levers matter" in md and "Day-90 retention" in md
+    data = json.loads((out / "indices.json").read_text())
+    assert set(data["indices"]) == {"retention_day90", "peak_us_rednote_dau", "moderation_load"}
+    assert len(data["indices"]["retention_day90"]["mu_star"]) == len(FACTORS)
+    assert (out / "indices.png").stat().st_size > 10_000
+
+
+def test_optimize_command_finds_a_pareto_front(tmp_path):
+    out = tmp_path / "opt"
+    assert main(["optimize", "--trials", "6", "--runs-per-trial", "1", "--out", str(out), *FAST]) == 0
+    data = json.loads((out / "pareto.json").read_text())
+    assert 1 <= len(data["pareto"]) <= 6 and len(data["trials"]) == 6
+    front = data["pareto"]
+    for p in front:  # nobody on the front is dominated by another trial
+        for q in data["trials"]:
+            better_or_equal = (q["retention_day90"] >= p["retention_day90"] and q["cross_cultural_ties"] >= p["cross_cultural_ties"]
+                               and q["wrongful_bans"] <= p["wrongful_bans"] and q["peak_review_backlog"] <= p["peak_review_backlog"])  # fmt: skip
+            strictly = (q["retention_day90"], q["cross_cultural_ties"], -q["wrongful_bans"], -q["peak_review_backlog"]) != (
+                p["retention_day90"], p["cross_cultural_ties"], -p["wrongful_bans"], -p["peak_review_backlog"])  # fmt: skip
+            assert not (better_or_equal and strictly)
+    assert "Pareto-optimal" in (out / "optimize.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["compare", "scenarios/no_ban.yaml"], "give at least two scenario files"),
+        (["compare", "scenarios/no_ban.yaml", "scenarios/no_ban.yaml"], "scenario names must differ"),
+        (["sensitivity", "--method", "fast"], "argument --method: invalid choice"),
+        (["sensitivity", "--method", "sobol", "--samples", "6"], "must be a power of 2 for sobol"),
+        (["sensitivity", "--days", "30"], "--days: must be a whole number from 91"),
+        (["optimize", "--trials", "1"], "--trials: must be a whole number from 2"),
+    ],
+)
+def test_bad_arguments_of_the_analysis_commands(argv, expected, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+
+
+NOTEBOOKS = sorted((ROOT / "analysis" / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_policy_notebook_runs_at_its_default_size(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), "needs a tagged parameters cell"
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "1." in printed and "Traceback" not in printed
+    assert any(o.get("output_type") == "display_data" for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
