@@ -15,6 +15,7 @@ import matplotlib
 import numpy as np  # noqa: E402
 
 from sim.ensemble import RunResult, band, dates, run_ensemble, series_band  # noqa: E402
+from sim.executor import Executor, cpu_count  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
@@ -30,10 +31,19 @@ COMPARE_METRICS: dict[str, tuple[str, float, str]] = {
 }
 
 
-def compare(scenarios: list[Scenario], runs: int, workers: int | None = None, on_run=None) -> dict[str, list[RunResult]]:
-    """Ensembles of every scenario with the same seeds (the first scenario's seed is used for all)."""
+def compare(
+    scenarios: list[Scenario], runs: int, executor: Executor | int | None = None, on_run=None
+) -> dict[str, list[RunResult]]:
+    """Ensembles of every scenario with the same seeds (the first scenario's seed is used for all).
+    ``executor``: an `Executor`, or a number of local processes (default: one per CPU)."""
     seed = scenarios[0].seed
-    return {s.name: run_ensemble(s.model_copy(update={"seed": seed}), runs, workers, on_run=on_run) for s in scenarios}
+    own = not isinstance(executor, Executor)
+    ex = executor if isinstance(executor, Executor) else Executor(processes=executor or cpu_count())
+    try:
+        return {s.name: run_ensemble(s.model_copy(update={"seed": seed}), runs, ex, on_run=on_run) for s in scenarios}
+    finally:
+        if own:
+            ex.close()
 
 
 def paired_differences(results: dict[str, list[RunResult]], metric: str) -> dict[str, dict]:

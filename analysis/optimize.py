@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np  # noqa: E402
 
 from analysis.levers import SURGE_DAY, with_levers  # noqa: E402
 from sim.ensemble import run_one  # noqa: E402
+from sim.executor import Executor  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
@@ -71,33 +70,32 @@ def evaluate_policy(job: tuple[Scenario, dict, int]) -> list[float]:
     return [float(np.nan_to_num(np.nanmean(v), nan=0.0)) if np.isfinite(v).any() else 0.0 for v in values.values()]
 
 
-def search(base: Scenario, trials: int, runs_per_trial: int, workers: int, seed: int, on_trial=None):
+def search(base: Scenario, trials: int, runs_per_trial: int, executor: Executor | None = None, seed: int = 0, on_trial=None):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    executor = executor or Executor()
     sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, min(20, trials // 3)))
     study = optuna.create_study(directions=[d for d, _ in OBJECTIVES.values()], sampler=sampler)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
-    try:
-        done = 0
-        while done < trials:
-            batch = [study.ask() for _ in range(min(workers, trials - done))]
-            policies = [suggest_policy(t) for t in batch]
-            jobs = [(base, p, runs_per_trial) for p in policies]
-            results = list(pool.map(evaluate_policy, jobs)) if pool else [evaluate_policy(j) for j in jobs]
-            for t, values in zip(batch, results):
-                study.tell(t, values)
-                done += 1
-                if on_trial:
-                    on_trial()
-    finally:
-        if pool:
-            pool.shutdown()
+    done = 0
+    while done < trials:
+        batch = [study.ask() for _ in range(min(executor.parallelism, trials - done))]
+        policies = [suggest_policy(t) for t in batch]
+        for t, values in zip(batch, executor.map(evaluate_policy, [(base, p, runs_per_trial) for p in policies])):
+            study.tell(t, values)
+            done += 1
+            if on_trial:
+                on_trial()
     return study
 
 
 def write_report(out: Path, study, settings: dict) -> list[dict]:
-    front = sorted(study.best_trials, key=lambda t: -t.values[0])
+    front, seen = [], set()
+    for t in sorted(study.best_trials, key=lambda t: -t.values[0]):
+        key = tuple(sorted(t.params.items()))
+        if key not in seen:  # NSGA-II can propose the same policy twice
+            seen.add(key)
+            front.append(t)
     rows = [{"trial": t.number, **t.params, **dict(zip(OBJECTIVES, t.values))} for t in front]
     all_rows = [{"trial": t.number, **t.params, **dict(zip(OBJECTIVES, t.values))} for t in study.trials if t.values]
     (out / "pareto.json").write_text(

@@ -8,14 +8,13 @@ point) and the outputs are averaged. Outputs: Day-90 retention, peak US DAU and 
 from __future__ import annotations
 
 import json
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np  # noqa: E402
 
 from analysis.levers import FACTORS, apply_factors  # noqa: E402
 from sim.ensemble import run_one  # noqa: E402
+from sim.executor import Executor  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
@@ -53,20 +52,11 @@ def evaluate_point(job: tuple[Scenario, dict[str, float], int]) -> dict[str, flo
     return {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in out.items()}
 
 
-def run_design(base: Scenario, prob: dict, X: np.ndarray, runs: int, workers: int, on_point=None) -> dict[str, np.ndarray]:
+def run_design(
+    base: Scenario, prob: dict, X: np.ndarray, runs: int, executor: Executor | None = None, on_point=None
+) -> dict[str, np.ndarray]:
     jobs = [(base, dict(zip(prob["names"], row)), runs) for row in X]
-    results = []
-    if workers <= 1:
-        for job in jobs:
-            results.append(evaluate_point(job))
-            if on_point:
-                on_point()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for r in pool.map(evaluate_point, jobs):
-                results.append(r)
-                if on_point:
-                    on_point()
+    results = (executor or Executor()).map(evaluate_point, jobs, on_result=(lambda i, r: on_point()) if on_point else None)
     return {k: np.array([r[k] for r in results]) for k in OUTPUTS}
 
 

@@ -18,15 +18,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sim.ensemble import run_one
+from sim.executor import Executor
 from sim.params import Scenario
 from sim.scenario import deep_merge, scenario_to_dict, validate
 
@@ -131,9 +130,10 @@ def targets() -> list[Target]:
         Target("dau_13_over_6", "growth of US RedNote DAU, 13 Jan / 6 Jan", observation(dau, "2025-01-13") / observation(dau, "2025-01-06"),
                lambda s, x: _at(s, x, "us_rednote_dau", "2025-01-13") / max(_at(s, x, "us_rednote_dau", "2025-01-06"), 1.0),
                sigma=0.3, source="Similarweb via Reuters (ratio of two levels from one source)"),
-        Target("signups_13_14jan", "new accounts on 13-14 Jan", observation("rednote_new_users_2d", "2025-01-14"),
-               lambda s, x: _sum(s, x, "us_rednote_signups", "2025-01-13", "2025-01-14"), sigma=0.7,
-               source="Reuters, person close to the company ('more than 700,000', not stated to be US-only)"),
+        Target("signups_13_14jan", "new accounts on 13-14 Jan (more than 0.7 M)", observation("rednote_new_users_2d", "2025-01-14"),
+               lambda s, x: _sum(s, x, "us_rednote_signups", "2025-01-13", "2025-01-14"), sigma=0.7, bound="lower",
+               source="Reuters, person close to the company ('more than 700,000', not stated to be US-only; "
+                      "the Reuters headline of 16 Jan says 'millions of US users this week')"),
         Target("tiktok_dau_change", "US TikTok DAU change, 13 Jan vs 6 Jan (multi-homing)", -0.021,
                lambda s, x: _at(s, x, "us_tiktok_dau", "2025-01-13") / _at(s, x, "us_tiktok_dau", "2025-01-06") - 1.0,
                sigma=0.02, log=False, source="Similarweb via Reuters (-2.1% week over week; weekly DAU noise ~2%)"),
@@ -202,13 +202,13 @@ def calibrate(
     scenario: Scenario,
     budget: int,
     runs_per_point: int,
-    workers: int = 1,
+    executor: Executor | None = None,
     seed: int = 0,
     on_trial: Callable[[int, float], None] | None = None,
 ) -> CalibrationResult:
-    """Search the free parameters with optuna (TPE), evaluating ``workers`` points at a time, then
-    re-evaluate the best trials with `REEVALUATE_RUNS` fresh runs each; the best and the good fits are
-    chosen on those fresh distances."""
+    """Search the free parameters with optuna (TPE), evaluating as many points at a time as the
+    executor runs in parallel; then re-evaluate the best trials with `REEVALUATE_RUNS` fresh runs each
+    and choose the best and the good fits on those fresh distances."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -218,35 +218,26 @@ def calibrate(
     study = optuna.create_study(direction="minimize", sampler=sampler)
     study.enqueue_trial({p: _current(scenario, p) for p in FREE_PARAMETERS})  # start from the current values
     trials: list[tuple[float, dict[str, float]]] = []
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context) if workers > 1 else None
-    try:
-        while len(trials) < budget:
-            batch = [study.ask() for _ in range(min(workers, budget - len(trials)))]
-            points = [{p: t.suggest_float(p, lo, hi, log=log) for p, (lo, hi, log) in FREE_PARAMETERS.items()} for t in batch]
-            outcomes = _map(pool, [(fit_scenario, values, runs_per_point, 0) for values in points])
-            for trial, values, (dist, _) in zip(batch, points, outcomes):
-                study.tell(trial, dist)
-                trials.append((dist, values))
-                if on_trial:
-                    on_trial(len(trials), dist)
-        # Re-run the best trials with fresh replicates: the search's own distances favour lucky draws.
-        trials.sort(key=lambda t: t[0])
-        top = [values for _, values in trials[: min(REEVALUATE_TOP, len(trials))]]
-        fresh = _map(pool, [(fit_scenario, values, REEVALUATE_RUNS, runs_per_point) for values in top])
-        rescored = sorted(((dist, values) for (dist, _), values in zip(fresh, top)), key=lambda t: t[0])
-    finally:
-        if pool:
-            pool.shutdown()
+    executor = executor or Executor()
+    while len(trials) < budget:
+        batch = [study.ask() for _ in range(min(executor.parallelism, budget - len(trials)))]
+        points = [{p: t.suggest_float(p, lo, hi, log=log) for p, (lo, hi, log) in FREE_PARAMETERS.items()} for t in batch]
+        outcomes = executor.map(_evaluate, [(fit_scenario, values, runs_per_point, 0) for values in points])
+        for trial, values, (dist, _) in zip(batch, points, outcomes):
+            study.tell(trial, dist)
+            trials.append((dist, values))
+            if on_trial:
+                on_trial(len(trials), dist)
+    # Re-run the best trials with fresh replicates: the search's own distances favour lucky draws.
+    trials.sort(key=lambda t: t[0])
+    top = [values for _, values in trials[: min(REEVALUATE_TOP, len(trials))]]
+    fresh = executor.map(_evaluate, [(fit_scenario, values, REEVALUATE_RUNS, runs_per_point) for values in top])
+    rescored = sorted(((dist, values) for (dist, _), values in zip(fresh, top)), key=lambda t: t[0])
     best_distance = rescored[0][0]
     good = [t for t in rescored if t[0] <= GOOD_FIT_FACTOR * best_distance]
     if len(good) < MIN_GOOD_FITS:
         good = rescored[: min(MIN_GOOD_FITS, len(rescored))]
     return CalibrationResult(best=rescored[0][1], best_distance=best_distance, good=good, trials=trials)
-
-
-def _map(pool: ProcessPoolExecutor | None, jobs: list) -> list:
-    return list(pool.map(_evaluate, jobs)) if pool else [_evaluate(j) for j in jobs]
 
 
 def _current(scenario: Scenario, path: str) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import time
@@ -55,8 +56,27 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, runs_default: int =
         "--agents", type=bounded_int(100, 200_000_000), help="total agents, split by the scenario's population shares"
     )
     parser.add_argument("--days", type=bounded_int(1, 3 * 366), help="horizon in days from the start date")
-    parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes for --runs > 1 (default: number of CPUs)")
+    add_distribution_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+
+
+def scheduler_address(text: str) -> str:
+    if not re.fullmatch(r"(tcp|tls|inproc|ucx)://[^\s:/]+(:\d{1,5})?", text):
+        raise argparse.ArgumentTypeError(f"must be a Dask scheduler address like tcp://10.0.0.5:8786 (got {text!r})")
+    return text
+
+
+def add_distribution_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=bounded_int(1, 1024), help="start a local Dask cluster of this many worker processes")
+    group.add_argument("--scheduler", type=scheduler_address, help="send the work to a running Dask cluster (tcp://HOST:PORT)")
+
+
+def executor(args: argparse.Namespace, jobs: int):
+    """Local processes by default; a local Dask cluster with --workers; a remote one with --scheduler."""
+    from sim.executor import executor_for
+
+    return executor_for(jobs, getattr(args, "workers", None), getattr(args, "scheduler", None))
 
 
 def run_parser() -> Parser:
@@ -68,11 +88,21 @@ def run_parser() -> Parser:
     parser.add_argument("scenario", help="scenario YAML file, e.g. scenarios/historical_2025.yaml")
     parser.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>/)")
     add_scenario_options(parser)
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted ensemble: reuse the runs it saved")
     return parser
 
 
 def load(path: str, args: argparse.Namespace):
     return load_scenario(path, overrides={"seed": args.seed, "agents": args.agents, "days": args.days})
+
+
+def check_memory(agents: int, parallel: int) -> None:
+    """Exit 2 before building anything if the runs cannot fit in this machine's memory."""
+    from sim.memory import check_fits
+
+    problem = check_fits(agents, parallel)
+    if problem:
+        raise UsageError(f"run.py: argument --agents: {problem}")
 
 
 def check_out_dir(out: Path) -> None:
@@ -94,28 +124,40 @@ def cmd_run(argv: Sequence[str]) -> int:
     scenario = load(args.scenario, args)
     out = args.out or Path("results") / scenario.name
     check_out_dir(out)
-    from sim.ensemble import default_workers, run_ensemble
+    from sim.ensemble import run_ensemble
     from sim.output import write_results
 
-    workers = args.workers or default_workers(args.runs)
+    if not (getattr(args, "scheduler", None)):  # on a cluster the workers' memory is not ours to check
+        check_memory(scenario.agents, min(args.runs, args.workers or os.cpu_count() or 1))
+    checkpoint = out.parent / f".{out.name}.runs"
+    reused = 0
+    if args.resume:
+        from sim.ensemble import load_checkpoints
+
+        reused = sum(1 for r in load_checkpoints(checkpoint, scenario) if r < args.runs)
+        if not args.quiet:
+            print(f"resuming: {reused} of {args.runs} runs were saved by the interrupted ensemble", file=sys.stderr)
+    else:
+        shutil.rmtree(checkpoint, ignore_errors=True)
     started = time.perf_counter()
-    parallel = min(workers, args.runs) > 1
-    bar = progress_bar(args.runs if parallel else args.runs * scenario.days, "run" if parallel else "day", args.quiet)
-    try:
-        results = run_ensemble(
-            scenario,
-            args.runs,
-            workers,
-            on_run=(lambda r: bar.update(1)) if bar is not None and parallel else None,
-            on_day=bar.update if bar is not None and not parallel else None,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    with executor(args, args.runs) as ex:
+        parallel = ex.kind != "serial" and args.runs > 1
+        bar = progress_bar(args.runs if parallel else args.runs * scenario.days, "run" if parallel else "day", args.quiet)
+        try:
+            results = run_ensemble(
+                scenario, args.runs, ex,
+                on_run=(lambda r: bar.update(1)) if bar is not None and parallel else None,
+                on_day=bar.update if bar is not None and not parallel else None,
+                checkpoint=checkpoint,
+            )  # fmt: skip
+        finally:
+            if bar is not None:
+                bar.close()
     elapsed = time.perf_counter() - started
     summary = write_results(
         out, scenario, results, extra={"command": "run.py " + " ".join(argv), "wall_seconds": round(elapsed, 2)}
     )
+    shutil.rmtree(checkpoint, ignore_errors=True)  # the complete result is written: saved runs are no longer needed
     if not args.quiet:
         print_summary(summary, out, elapsed)
     return 0
@@ -162,7 +204,7 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--seed", type=bounded_int(0, 2**63 - 1), default=0, help="seed of the sampler and of the runs (default 0)"
     )
-    parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes (default: number of CPUs)")
+    add_distribution_options(parser)
     parser.add_argument(
         "--fit-file", type=Path, help="where to write the fitted parameters (default: <scenario folder>/fits/<name>.fit.yaml)"
     )
@@ -180,14 +222,13 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     import yaml
 
     from sim.calibration import calibrate, fit_document, targets
-    from sim.ensemble import default_workers
 
-    workers = args.workers or default_workers(args.budget)
     bar = progress_bar(args.budget, "trial", args.quiet)
     started = time.perf_counter()
     try:
-        result = calibrate(scenario, args.budget, args.runs_per_point, workers=workers, seed=args.seed,
-                           on_trial=(lambda i, d: bar.update(1)) if bar is not None else None)  # fmt: skip
+        with executor(args, args.budget) as ex:
+            result = calibrate(scenario, args.budget, args.runs_per_point, ex, seed=args.seed,
+                               on_trial=(lambda i, d: bar.update(1)) if bar is not None else None)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()
@@ -235,7 +276,7 @@ def cmd_validate(argv: Sequence[str]) -> int:
     parser.add_argument("--agents", type=bounded_int(100, 200_000_000), help="agents per run (default: the scenario's)")
     parser.add_argument("--days", type=bounded_int(1, 3 * 366), help="horizon in days")
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1), help="master seed")
-    parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes (default: number of CPUs)")
+    add_distribution_options(parser)
     parser.add_argument(
         "--out", type=Path, default=Path("results") / "validation", help="report folder (default results/validation/)"
     )
@@ -243,19 +284,20 @@ def cmd_validate(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     check_out_dir(args.out)
     scenario = load(args.scenario, args)
-    from sim.ensemble import default_workers
+    from sim.ensemble import run_ensemble
     from sim.output import replace_dir
     from sim.validation import predictive_runs, write_report
 
     bar = progress_bar(args.runs, "run", args.quiet)
     try:
-        results = predictive_runs(scenario, args.runs, args.workers or default_workers(args.runs),
-                                  on_run=(lambda r: bar.update(1)) if bar is not None else None)  # fmt: skip
+        with executor(args, args.runs) as ex:
+            results = predictive_runs(scenario, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
+            fixed = run_ensemble(scenario, args.runs, ex)  # best fit only: what --runs does, for the choice of default
     finally:
         if bar is not None:
             bar.close()
     staging = args.out.parent / f".{args.out.name}.partial-{os.getpid()}"
-    report = write_report(staging, scenario, results)
+    report = write_report(staging, scenario, results, fixed)
     replace_dir(staging, args.out)
     if not args.quiet:
         inside, ok = sum(r["inside"] for r in report["rows"]), sum(r["consistent"] for r in report["rows"])
@@ -284,7 +326,7 @@ def _analysis_parser(
     parser.add_argument(
         "--seed", type=bounded_int(0, 2**63 - 1), default=0, help="seed of the design and of the runs (default 0)"
     )
-    parser.add_argument("--workers", type=bounded_int(1, 1024), help="worker processes (default: number of CPUs)")
+    add_distribution_options(parser)
     parser.add_argument("--out", type=Path, default=Path("results") / prog, help=f"output folder (default results/{prog}/)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return parser
@@ -318,7 +360,8 @@ def cmd_compare(argv: Sequence[str]) -> int:
     staging = _staged(args.out)
     bar = progress_bar(args.runs * len(scenarios), "run", args.quiet)
     try:
-        results = compare(scenarios, args.runs, args.workers, on_run=(lambda r: bar.update(1)) if bar is not None else None)
+        with executor(args, args.runs) as ex:
+            results = compare(scenarios, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
         write_comparison(staging, scenarios, results)
         replace_dir(staging, args.out)
     except BaseException:
@@ -345,7 +388,6 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
         raise UsageError(f"run.py sensitivity: argument --samples: must be a power of 2 for sobol (got {args.samples})")
     base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
     from analysis.sensitivity import analyze, problem, run_design, sample, write_report
-    from sim.ensemble import default_workers
     from sim.output import replace_dir
 
     prob = problem()
@@ -353,8 +395,8 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
     staging = _staged(args.out)
     bar = progress_bar(len(X), "point", args.quiet)
     try:
-        Y = run_design(base, prob, X, args.runs_per_point, args.workers or default_workers(len(X)),
-                       on_point=bar.update if bar is not None else None)  # fmt: skip
+        with executor(args, len(X)) as ex:
+            Y = run_design(base, prob, X, args.runs_per_point, ex, on_point=bar.update if bar is not None else None)
         indices = analyze(args.method, prob, X, Y, args.seed)
         settings = {"runs_per_point": args.runs_per_point, "agents": args.agents, "days": args.days, "seed": args.seed,
                     "start": base.start_date.isoformat(), "samples": args.samples, "scenario": args.scenario}  # fmt: skip
@@ -381,14 +423,15 @@ def cmd_optimize(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
     from analysis.optimize import search, write_report
-    from sim.ensemble import default_workers
     from sim.output import replace_dir
 
     staging = _staged(args.out)
     bar = progress_bar(args.trials, "policy", args.quiet)
     try:
-        study = search(base, args.trials, args.runs_per_trial, args.workers or default_workers(args.trials), args.seed,
-                       on_trial=bar.update if bar is not None else None)  # fmt: skip
+        with executor(args, args.trials) as ex:
+            study = search(
+                base, args.trials, args.runs_per_trial, ex, args.seed, on_trial=bar.update if bar is not None else None
+            )
         settings = {
             "runs_per_trial": args.runs_per_trial,
             "agents": args.agents,

@@ -7,14 +7,16 @@ where or in which order it is computed: serial and parallel ensembles give ident
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
+import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from sim.executor import Executor, cpu_count
 from sim.model import RETENTION_DAYS, MigrationModel
 from sim.params import Scenario
 
@@ -81,30 +83,79 @@ def _run_job(job: tuple[Scenario, int]) -> RunResult:
 def run_ensemble(
     scenario: Scenario,
     runs: int,
-    workers: int | None = None,
+    executor: Executor | None = None,
     on_run: Callable[[RunResult], None] | None = None,
     on_day: Callable[[int], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> list[RunResult]:
-    """``runs`` runs of the scenario; ``workers`` > 1 uses that many processes. Sorted by run index."""
-    workers = default_workers(runs) if workers is None else max(1, min(workers, runs))
-    results: list[RunResult] = []
-    if workers == 1:
-        for run in range(runs):
-            results.append(run_one(scenario, run, on_day=on_day))
-            if on_run:
-                on_run(results[-1])
-        return results
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for result in pool.map(_run_job, [(scenario, r) for r in range(runs)]):
-            results.append(result)
-            if on_run:
-                on_run(result)
-    return sorted(results, key=lambda r: r.run)
+    """``runs`` runs of the scenario, sorted by run index.
+
+    ``executor`` says where they run (default: local processes). With ``checkpoint`` (a folder), each
+    finished run is saved there at once, and runs already saved there for the same scenario are loaded
+    instead of recomputed: an interrupted ensemble resumes where it stopped.
+    """
+    own = executor is None
+    executor = executor or Executor(processes=default_workers(runs))
+    done: dict[int, RunResult] = load_checkpoints(checkpoint, scenario) if checkpoint else {}
+    done = {r: v for r, v in done.items() if r < runs}
+
+    def finished(result: RunResult) -> None:
+        if checkpoint:
+            save_checkpoint(checkpoint, scenario, result)
+        if on_run:
+            on_run(result)
+
+    for result in done.values():
+        if on_run:
+            on_run(result)
+    todo = [r for r in range(runs) if r not in done]
+    try:
+        if executor.kind == "serial" or len(todo) == 1:
+            for run in todo:
+                done[run] = run_one(scenario, run, on_day=on_day)
+                finished(done[run])
+        else:
+            jobs = [(scenario, r) for r in todo]
+            executor.map(_run_job, jobs, on_result=lambda i, result: (done.__setitem__(result.run, result), finished(result)))
+    finally:
+        if own:
+            executor.close()
+    return [done[r] for r in range(runs)]
 
 
 def default_workers(runs: int) -> int:
-    return max(1, min(runs, os.cpu_count() or 1))
+    return max(1, min(runs, cpu_count()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Checkpoints: one file per finished run
+# --------------------------------------------------------------------------------------------------
+def fingerprint(scenario: Scenario) -> str:
+    """Identifies what a run computes: every parameter, the seed and the code version."""
+    from sim import __version__
+
+    text = json.dumps({"scenario": scenario.model_dump(mode="json"), "version": __version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def save_checkpoint(folder: Path, scenario: Scenario, result: RunResult) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{fingerprint(scenario)}-run{result.run:05d}.npz"
+    tmp = folder / f".{path.name}.partial-{os.getpid()}.npz"
+    np.savez(tmp, metrics=json.dumps(result.metrics), peak_day=result.peak_day, run=result.run, **result.series)
+    os.replace(tmp, path)  # a killed process leaves at most a ".partial" file, never a truncated run
+
+
+def load_checkpoints(folder: Path, scenario: Scenario) -> dict[int, RunResult]:
+    out: dict[int, RunResult] = {}
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.glob(f"{fingerprint(scenario)}-run*.npz")):
+        with np.load(path) as data:
+            run = int(data["run"])
+            series = {k: np.asarray(data[k]) for k in data.files if k not in ("metrics", "peak_day", "run")}
+            out[run] = RunResult(run=run, series=series, metrics=json.loads(str(data["metrics"])), peak_day=int(data["peak_day"]))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

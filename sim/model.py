@@ -19,6 +19,7 @@ Randomness: one master seed; each mechanism draws from its own named stream per 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import mesa
@@ -75,6 +76,7 @@ class MigrationModel(mesa.Model):
     """US TikTok users, Chinese RedNote users and the platform regulator on a follow graph."""
 
     def __init__(self, scenario: Scenario, run: int = 0) -> None:
+        self._started = time.perf_counter()
         streams = Streams(scenario.seed, run)
         super().__init__(rng=int(streams.get("mesa").integers(2**62)))
         self.scenario, self.run_index, self.streams = scenario, run, streams
@@ -117,29 +119,37 @@ class MigrationModel(mesa.Model):
         self.cumulative_signups = 0
         self.retention_hits = {d: 0 for d in RETENTION_DAYS}
         self.retention_cohort = {d: 0 for d in RETENTION_DAYS}
-        self.stage = ""
         self.metrics: dict[str, float] = {}
+        self.stage_seconds: dict[str, float] = {"build": time.perf_counter() - self._started}
+        self._last_tick = time.perf_counter()
         self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in REPORTERS})
         self.running = True
 
     # ----------------------------------------------------------------------------------------------
     def step(self) -> None:
         """One day (see the module docstring for the order)."""
+        self._last_tick = time.perf_counter()
         day, streams, us, cn, reg = self.day, self.streams, self.us, self.cn, self.regulator
         mech = self.scenario.mechanisms
+        clock = self._clock
         # 1. events
         us_today = self._us_today(day)
+        clock("events")
         # 2. regulator
         released = reg.enforce(day, us, streams)
-        # 3. exposure (inside UsUsers.step for US users; here for Chinese users)
+        clock("regulator")
+        # 3. exposure (Chinese users here; US users' exposure is the first thing UsUsers.step computes)
         cn.observe()
+        clock("exposure")
         # 4. decisions
         authors, topics = us.step(us_today, streams)
+        clock("us_decisions")
         violation = np.asarray(self.scenario.us_users.topic_violation.as_tuple())[topics]
         new_posts = Posts(
             authors, topics, streams.uniform("us.violation", day, us.n)[authors] < violation, np.full(authors.size, day, np.int32)
         )
         published = Posts.concat(released, reg.screen(day, new_posts, us, streams))
+        clock("screening")
         visibility = float(self.platform_schedule.visibility[day])
         foreign_real = len(published) * self.us_weight * visibility
         cn_posts_real = (
@@ -156,6 +166,7 @@ class MigrationModel(mesa.Model):
         )
         reactions = cn.decide(cn_today, published.author, published.topic, self.author_reach[published.author], us.n, streams)
         reg.receive_complaints(published, reactions.complaints_per_post)
+        clock("cn_decisions")
         # 5. graph updates and feedback to US users
         new_ties = self.ties.add(reactions.follow_viewer, reactions.follow_author)
         back = reactions.follow_back & new_ties
@@ -165,12 +176,20 @@ class MigrationModel(mesa.Model):
             moderation_events=reg.today.moderation_events,
             new_cn_followers=np.bincount(reactions.follow_author[new_ties], minlength=us.n),
         )
+        clock("graph")
         # 6. recording
         self._measure(us_today, len(new_posts), len(published), reactions)
         self.datacollector.collect(self)
+        clock("recording")
         self.day += 1
         if self.day >= self.scenario.days:
             self.running = False
+
+    def _clock(self, stage: str) -> None:
+        """Add the time since the previous stage ended to ``stage_seconds[stage]`` (for benchmarks)."""
+        now = time.perf_counter()
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + now - self._last_tick
+        self._last_tick = now
 
     def run(self, progress: Any = None) -> None:
         """Run to the end of the horizon; ``progress`` is called with 1 after each day."""

@@ -9,14 +9,13 @@ number of runs grows, which is how the default ``--runs`` was chosen.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np  # noqa: E402
 
 from sim.calibration import FREE_PARAMETERS, observation, targets, with_parameters  # noqa: E402
 from sim.ensemble import RunResult, band, run_one  # noqa: E402
+from sim.executor import Executor  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
@@ -31,22 +30,10 @@ def run_for_validation(job: tuple[Scenario, int]) -> RunResult:
     return run_one(scenario, run)
 
 
-def predictive_runs(scenario: Scenario, runs: int, workers: int, on_run=None) -> list[RunResult]:
+def predictive_runs(scenario: Scenario, runs: int, executor: Executor | None = None, on_run=None) -> list[RunResult]:
+    """Runs for the report; run r uses good-fit parameter set r mod G (see `run_for_validation`)."""
     jobs = [(scenario, r) for r in range(runs)]
-    if workers <= 1:
-        out = []
-        for job in jobs:
-            out.append(run_for_validation(job))
-            if on_run:
-                on_run(out[-1])
-        return out
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        out = []
-        for result in pool.map(run_for_validation, jobs):
-            out.append(result)
-            if on_run:
-                on_run(result)
-    return out
+    return (executor or Executor()).map(run_for_validation, jobs, on_result=(lambda i, r: on_run(r)) if on_run else None)
 
 
 def band_width_by_runs(results: list[RunResult], seed: int = 0, repeats: int = 200) -> dict[str, list[tuple[int, float]]]:
@@ -82,8 +69,9 @@ def settled_runs(curves: dict[str, list[tuple[int, float]]], tolerance: float = 
     return None
 
 
-def write_report(out: Path, scenario: Scenario, results: list[RunResult]) -> dict:
-    """report.md and figures; returns the table rows."""
+def write_report(out: Path, scenario: Scenario, results: list[RunResult], fixed: list[RunResult] | None = None) -> dict:
+    """report.md and figures; returns the table rows. ``fixed``: an ensemble with the best-fit parameters
+    only (what `run.py --runs` does), used to choose the default number of runs."""
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for t in targets():
@@ -96,13 +84,14 @@ def write_report(out: Path, scenario: Scenario, results: list[RunResult]) -> dic
             "consistent": t.consistent(b["p10"], b["p90"]) if b["median"] is not None else False,
             "z": t.z(b["median"]) if b["median"] is not None else None, "sigma": t.sigma, "log": t.log, "source": t.source,
         })  # fmt: skip
-    curves = band_width_by_runs(results)
+    curves = band_width_by_runs(fixed or results)
     chosen = settled_runs(curves)
+    predictive_curves = band_width_by_runs(results) if fixed else None
     _plot_fit(out / "fit_january.png", scenario, results)
     _plot_stability(out / "band_width_by_runs.png", curves, chosen)
     if scenario.calibration:
         _plot_parameters(out / "parameters.png", scenario)
-    (out / "report.md").write_text(_markdown(scenario, results, rows, curves, chosen))
+    (out / "report.md").write_text(_markdown(scenario, results, rows, curves, chosen, predictive_curves, len(fixed or [])))
     return {"rows": rows, "chosen_runs": chosen, "curves": curves}
 
 
@@ -114,7 +103,14 @@ def _fmt(v: float | None) -> str:
     return f"{v:.3g}"
 
 
-def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], curves, chosen) -> str:
+def _stability_table(curves: dict) -> list[str]:
+    lines = ["| n | " + " | ".join(curves) + " |", "|---|" + "---|" * len(curves)]
+    for i, (n, _) in enumerate(next(iter(curves.values()), [])):
+        lines.append(f"| {n} | " + " | ".join(f"{rows[i][1]:.3f}" for rows in curves.values()) + " |")
+    return lines
+
+
+def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], curves, chosen, predictive=None, n_fixed=0) -> str:
     cal = scenario.calibration
     lines = [
         f"# Validation report: {scenario.name}",
@@ -175,14 +171,14 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
     lines += [
         "## How many runs",
         "",
-        "Mean relative width (p90 - p10) / median of the 10-90 % band for ensembles of n runs (subsamples of the runs above):",
+        "Mean relative width (p90 - p10) / median of the 10-90 % band for ensembles of n runs (subsamples), "
+        + (
+            f"from {n_fixed} runs with the best-fit parameters only, i.e. what `run.py --runs n` does:"
+            if n_fixed
+            else "from the runs above:"
+        ),
         "",
-        "| n | " + " | ".join(curves) + " |",
-        "|---|" + "---|" * len(curves),
-    ]
-    for i, (n, _) in enumerate(next(iter(curves.values()), [])):
-        lines.append(f"| {n} | " + " | ".join(f"{rows[i][1]:.3f}" for rows in curves.values()) + " |")
-    lines += [
+        *_stability_table(curves),
         "",
         f"The band width settles (stays within 15 % of its value at the largest n) from **n = {chosen}** runs."
         if chosen
@@ -191,6 +187,13 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
         "![Band width by runs](band_width_by_runs.png)",
         "",
     ]
+    if predictive:
+        lines += [
+            "With parameter uncertainty (the validation runs, cycling through the good fits) the bands are wider:",
+            "",
+            *_stability_table(predictive),
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -14,14 +14,14 @@ from analysis.levers import FACTORS, apply_factors
 from sim.cli import main
 from tests.conftest import ROOT, SCENARIOS, small
 
-FAST = ["--agents", "3000", "--days", "95", "--workers", "2", "--quiet"]
+FAST = ["--agents", "3000", "--days", "95", "--quiet"]
 
 
 def test_compare_uses_common_random_numbers_and_reports_paired_differences():
     a, b = small("historical_2025", agents=4000, days=40), small("early_translation", agents=4000, days=40)
-    results = compare([a, b], runs=3, workers=1)
+    results = compare([a, b], runs=3, executor=1)
     assert [r.run for r in results["early_translation"]] == [0, 1, 2]
-    same = compare([a, a.model_copy(update={"name": "copy"})], runs=3, workers=1)
+    same = compare([a, a.model_copy(update={"name": "copy"})], runs=3, executor=1)
     diff = paired_differences(same, "total_signups")["copy"]
     assert diff == {"median": 0.0, "p10": 0.0, "p90": 0.0}  # identical scenarios: zero difference in every run
 

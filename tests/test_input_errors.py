@@ -225,3 +225,24 @@ def test_default_historical_runs_from_1_january_to_30_june():
 def test_scenario_file_text_is_readable_example():
     text = textwrap.dedent((SCENARIOS / "strict_real_name.yaml").read_text())
     assert "extends: historical_2025.yaml" in text
+
+
+def test_workers_and_scheduler_are_exclusive_and_the_address_is_checked(capsys):
+    code, _, err = run_cli([str(SCENARIOS / "no_ban.yaml"), "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], capsys)
+    assert code == 2 and "not allowed with argument" in err
+    code, _, err = run_cli([str(SCENARIOS / "no_ban.yaml"), "--scheduler", "localhost"], capsys)
+    assert code == 2 and "--scheduler: must be a Dask scheduler address like tcp://" in err
+
+
+def test_a_model_too_big_for_memory_is_refused_with_the_largest_size_that_fits(tmp_path, capsys, monkeypatch):
+    from sim import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 1024**3)
+    code, _, err = run_cli(
+        [str(SCENARIOS / "no_ban.yaml"), "--agents", "5000000", "--runs", "1", "--out", str(tmp_path / "o")], capsys
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--agents: 5,000,000 agents need about" in err and "the largest size that fits is about" in err
+    fits = int(err.split("fits is about ")[1].split(" agents")[0].replace(",", ""))
+    assert memory.check_fits(fits, available=2 * 1024**3) is None and memory.check_fits(fits * 2, available=2 * 1024**3)
+    assert not (tmp_path / "o").exists()

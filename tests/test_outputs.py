@@ -102,7 +102,9 @@ def test_interrupted_writing_leaves_no_complete_looking_result_and_keeps_the_old
     assert main([*args, "--seed", "5"]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert (out / "timeseries.csv").read_text() == before  # the earlier complete result is untouched
-    assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no staging folder left behind
+    # no staging folder left behind; the finished run is kept for --resume in a hidden ".res.runs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".res.runs", "res"]
+    assert len(list((tmp_path / ".res.runs").glob("*.npz"))) == 1
     monkeypatch.undo()
     fresh = tmp_path / "fresh"
     monkeypatch.setattr(output, "plot_all", killed)
