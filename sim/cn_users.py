@@ -129,8 +129,10 @@ class CnUsers:
         self.exposure = network.exposure(self.follows, self.notice_signal, self.n_following)
 
     def curiosity(self, day: int) -> np.ndarray:
-        aware = self.aware_day >= 0
-        return np.where(aware, self.curiosity_decay ** np.maximum(day - self.aware_day, 0), 0.0).astype(np.float32)
+        out = np.zeros(self.n, dtype=np.float32)
+        aware = np.flatnonzero(self.aware_day >= 0)
+        out[aware] = self.curiosity_decay ** np.maximum(day - self.aware_day[aware], 0)
+        return out
 
     def decide(
         self,
@@ -156,9 +158,9 @@ class CnUsers:
         if not self.mech.chinese_reactions or authors.size == 0:
             self._drift(np.zeros(n), np.zeros(n), today.feed_share)
             return empty
-        curiosity = self.curiosity(day)
-        rate = view_rate(p, self.active, self.openness, curiosity, today.visibility, today.feed_share)
-        hashtag_views = float(np.sum(view_rate(p, self.active, self.openness, curiosity, today.visibility, 0.0)))
+        seek = view_rate(p, self.active, self.openness, self.curiosity(day), today.visibility, 0.0)
+        rate = seek + self.active * (today.visibility * p.views_from_feed * today.feed_share)  # = view_rate(..., feed_share)
+        hashtag_views = float(seek.sum())
         n_views = streams.get("cn.views", day).poisson(rate)
         viewer = np.repeat(np.arange(n, dtype=np.int64), n_views)
         if viewer.size == 0:

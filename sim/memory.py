@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-BYTES_PER_AGENT = 1_100  # measured: see README "Performance" (1.1 KB/agent peak at 1M and 10M agents)
+BYTES_PER_AGENT = 700  # measured peak: 0.69 GB at 1M agents, 5.8 GB at 10M (benchmarks/bench_scale.py); rounded up
 BASE_BYTES = 250 * 1024**2
 
 

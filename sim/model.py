@@ -145,9 +145,8 @@ class MigrationModel(mesa.Model):
         authors, topics = us.step(us_today, streams)
         clock("us_decisions")
         violation = np.asarray(self.scenario.us_users.topic_violation.as_tuple())[topics]
-        new_posts = Posts(
-            authors, topics, streams.uniform("us.violation", day, us.n)[authors] < violation, np.full(authors.size, day, np.int32)
-        )
+        broke_rules = streams.uniform("us.violation", day, us.n)[authors] < violation  # per-user draw: common random numbers
+        new_posts = Posts(authors, topics, broke_rules, np.full(authors.size, day, np.int32))
         published = Posts.concat(released, reg.screen(day, new_posts, us, streams))
         clock("screening")
         visibility = float(self.platform_schedule.visibility[day])
