@@ -7,6 +7,7 @@ written before the input has been validated.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -332,11 +333,25 @@ def _analysis_parser(
     return parser
 
 
-def _staged(out: Path) -> Path:
+@contextlib.contextmanager
+def staged_output(out: Path, total: int, unit: str, quiet: bool):
+    """Yield (staging folder, progress bar or None); the folder replaces ``out`` only if the block
+    finishes, and is removed if it fails or is interrupted."""
+    from sim.output import replace_dir
+
     check_out_dir(out)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     staging.mkdir(parents=True, exist_ok=False)
-    return staging
+    bar = progress_bar(total, unit, quiet)
+    try:
+        yield staging, bar
+        replace_dir(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def cmd_compare(argv: Sequence[str]) -> int:
@@ -355,21 +370,11 @@ def cmd_compare(argv: Sequence[str]) -> int:
     if len(set(names)) != len(names):
         raise UsageError(f"run.py compare: scenario names must differ (got {', '.join(names)})")
     from analysis.compare import compare, write_comparison
-    from sim.output import replace_dir
 
-    staging = _staged(args.out)
-    bar = progress_bar(args.runs * len(scenarios), "run", args.quiet)
-    try:
+    with staged_output(args.out, args.runs * len(scenarios), "run", args.quiet) as (staging, bar):
         with executor(args, args.runs) as ex:
             results = compare(scenarios, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
         write_comparison(staging, scenarios, results)
-        replace_dir(staging, args.out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
     if not args.quiet:
         print((args.out / "comparison.md").read_text())
     return 0
@@ -388,26 +393,16 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
         raise UsageError(f"run.py sensitivity: argument --samples: must be a power of 2 for sobol (got {args.samples})")
     base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
     from analysis.sensitivity import analyze, problem, run_design, sample, write_report
-    from sim.output import replace_dir
 
     prob = problem()
     X = sample(args.method, prob, args.samples, args.seed)
-    staging = _staged(args.out)
-    bar = progress_bar(len(X), "point", args.quiet)
-    try:
+    with staged_output(args.out, len(X), "point", args.quiet) as (staging, bar):
         with executor(args, len(X)) as ex:
             Y = run_design(base, prob, X, args.runs_per_point, ex, on_point=bar.update if bar is not None else None)
         indices = analyze(args.method, prob, X, Y, args.seed)
         settings = {"runs_per_point": args.runs_per_point, "agents": args.agents, "days": args.days, "seed": args.seed,
                     "start": base.start_date.isoformat(), "samples": args.samples, "scenario": args.scenario}  # fmt: skip
         text = write_report(staging, args.method, prob, X, Y, indices, settings)
-        replace_dir(staging, args.out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
     if not args.quiet:
         print(text.split("| factor | kind")[0].strip())
         print(f"\nfull report: {args.out}/sensitivity.md")
@@ -423,11 +418,8 @@ def cmd_optimize(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
     from analysis.optimize import search, write_report
-    from sim.output import replace_dir
 
-    staging = _staged(args.out)
-    bar = progress_bar(args.trials, "policy", args.quiet)
-    try:
+    with staged_output(args.out, args.trials, "policy", args.quiet) as (staging, bar):
         with executor(args, args.trials) as ex:
             study = search(
                 base, args.trials, args.runs_per_trial, ex, args.seed, on_trial=bar.update if bar is not None else None
@@ -440,13 +432,6 @@ def cmd_optimize(argv: Sequence[str]) -> int:
             "scenario": args.scenario,
         }
         rows = write_report(staging, study, settings)
-        replace_dir(staging, args.out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
     if not args.quiet:
         print(f"{len(rows)} Pareto-optimal policies out of {args.trials}; table and plot in {args.out}/optimize.md")
     return 0
