@@ -333,6 +333,11 @@ def _analysis_parser(
     return parser
 
 
+def _analysis_base(args: argparse.Namespace):
+    """The base scenario of an analysis command, at the command's size, horizon and seed."""
+    return load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
+
+
 @contextlib.contextmanager
 def staged_output(out: Path, total: int, unit: str, quiet: bool):
     """Yield (staging folder, progress bar or None); the folder replaces ``out`` only if the block
@@ -391,7 +396,7 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if args.method == "sobol" and args.samples & (args.samples - 1):
         raise UsageError(f"run.py sensitivity: argument --samples: must be a power of 2 for sobol (got {args.samples})")
-    base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
+    base = _analysis_base(args)
     from analysis.sensitivity import analyze, problem, run_design, sample, write_report
 
     prob = problem()
@@ -416,7 +421,7 @@ def cmd_optimize(argv: Sequence[str]) -> int:
     )  # fmt: skip
     parser.add_argument("--trials", type=bounded_int(2, 100_000), default=40, help="policies to evaluate (default 40)")
     args = parser.parse_args(argv)
-    base = load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
+    base = _analysis_base(args)
     from analysis.optimize import search, write_report
 
     with staged_output(args.out, args.trials, "policy", args.quiet) as (staging, bar):

@@ -113,3 +113,18 @@ def test_policy_notebook_runs_at_its_default_size(path: Path):
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "1." in printed and "Traceback" not in printed
     assert any(o.get("output_type") == "display_data" for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def test_effect_says_raises_or_lowers_only_when_the_paired_band_excludes_zero():
+    from analysis.compare import effect
+    from sim.ensemble import RunResult
+
+    def runs(values):
+        return [RunResult(run=i, series={}, metrics={"m": v}, peak_day=0) for i, v in enumerate(values)]
+
+    base = runs([1.0, 2.0, 3.0, 4.0, 5.0])
+    results = {"base": base, "up": runs([2.0, 3.1, 3.9, 5.2, 6.0]), "mixed": runs([0.5, 2.5, 2.8, 4.6, 4.9])}
+    verb, band = effect(results, "base", "up", "m")
+    assert verb == "raises" and band["p10"] > 0
+    assert effect(results, "base", "mixed", "m")[0] == "does not measurably change"
+    assert effect({"base": base, "down": runs([0.0, 1.0, 2.0, 3.0, 4.0])}, "base", "down", "m")[0] == "lowers"

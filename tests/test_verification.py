@@ -186,3 +186,16 @@ def test_relabelling_agents_does_not_change_outcome_distributions():
     se = np.sqrt(np.var(plain, ddof=1) / 12 + np.var(relabelled, ddof=1) / 12)
     assert abs(np.mean(plain) - np.mean(relabelled)) < 4 * se
     assert ks_2samp(plain, relabelled).pvalue > 0.01
+
+
+def test_stage_timings_cover_every_stage_and_add_up_to_the_run():
+    import time
+
+    m = MigrationModel(small(agents=5000, days=20))
+    started = time.perf_counter()
+    m.run()
+    wall = time.perf_counter() - started
+    stages = {"build", "events", "regulator", "exposure", "us_decisions", "screening", "cn_decisions", "graph", "recording"}
+    assert set(m.stage_seconds) == stages and all(v >= 0 for v in m.stage_seconds.values())
+    stepped = sum(v for k, v in m.stage_seconds.items() if k != "build")
+    assert 0.8 * wall <= stepped <= wall  # the stages account for (nearly) all of the stepping time
