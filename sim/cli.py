@@ -442,12 +442,27 @@ def cmd_optimize(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_view(argv: Sequence[str]) -> int:
+    parser = Parser(prog="run.py view", description="Start the interactive browser view on 127.0.0.1 (works offline).")
+    parser.add_argument("--port", type=bounded_int(1, 65535), default=8765, help="port to serve on (default 8765)")
+    parser.add_argument("--scenario", help="scenario YAML selected when the page opens (default: historical_2025)")
+    args = parser.parse_args(argv)
+    from sim.view import server
+
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # a bad file is a one-line error before anything starts
+    if not server.port_free(args.port):
+        raise UsageError(f"run.py view: argument --port: {args.port} is already in use on {server.HOST}; choose another port")
+    return server.serve(args.port, args.scenario)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "calibrate": cmd_calibrate,
     "validate": cmd_validate,
     "compare": cmd_compare,
     "sensitivity": cmd_sensitivity,
     "optimize": cmd_optimize,
+    "view": cmd_view,
 }
 
 

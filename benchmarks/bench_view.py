@@ -1,0 +1,86 @@
+"""How fast the browser view runs: days per second in a real browser, and where the time goes.
+
+    python benchmarks/bench_view.py [--seconds 20]
+
+Starts ``python run.py view`` on the historical scenario (200 000 agents), opens it in headless Chromium,
+presses Play and counts the days shown after ``--seconds``, first drawing every day (Render Interval 1),
+then every 11th (Render Interval moved up five notches). Then times, in-process, one model day and
+drawing each panel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from sim.view import app, panels  # noqa: E402
+from sim.view.browser import launch, running_view  # noqa: E402
+from sim.view.model import ViewModel  # noqa: E402
+
+
+def day_shown(page) -> int:
+    match = re.search(r"Day (\d+) of", page.inner_text("body"))
+    return int(match.group(1)) if match else 0
+
+
+def days_per_second(page, seconds: float) -> float:
+    """Days shown per second of Play, over ``seconds`` or until the run ends."""
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("Before day 1").first.wait_for()
+    page.get_by_role("button", name="▶", exact=True).click()
+    start, days = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds and days < 181:
+        time.sleep(0.25)
+        days = day_shown(page)
+    rate = days / (time.perf_counter() - start)
+    pause = page.get_by_role("button", name="❚❚", exact=True)
+    if pause.is_enabled():
+        pause.click()
+    return rate
+
+
+def in_process(days: int = 40) -> dict[str, float]:
+    model = ViewModel()
+    start = time.perf_counter()
+    for _ in range(days):
+        model.step()
+    timings = {"model day": (time.perf_counter() - start) / days}
+    for draw in (panels.us_rednote_figure, panels.platform_mix_figure, panels.moderation_figure, panels.hosts_figure,
+                 panels.network_figure):  # fmt: skip
+        start = time.perf_counter()
+        app.figure_png(draw(model))
+        timings[draw.__name__] = time.perf_counter() - start
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    with running_view() as address, sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1500, "height": 1150})
+        page.goto(address)
+        page.get_by_text("Before day 1").first.wait_for(timeout=60_000)
+        every_day = days_per_second(page, args.seconds)
+        slider = page.locator(".v-slider").nth(1)  # Mesa's "Render Interval (steps)"
+        slider.click(position={"x": 1, "y": 5})
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        every_11th = days_per_second(page, args.seconds)
+        browser.close()
+    print(f"browser, drawing every day:     {every_day:.1f} days/s")
+    print(f"browser, drawing every 11th day: {every_11th:.1f} days/s")
+    for name, seconds in in_process().items():
+        print(f"in-process {name:<22} {1000 * seconds:6.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
