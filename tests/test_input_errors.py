@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,24 @@ def test_a_model_too_big_for_memory_is_refused_with_the_largest_size_that_fits(t
     fits = int(err.split("fits is about ")[1].split(" agents")[0].replace(",", ""))
     assert memory.check_fits(fits, available=2 * 1024**3) is None and memory.check_fits(fits * 2, available=2 * 1024**3)
     assert not (tmp_path / "o").exists()
+
+
+def test_view_arguments_are_checked_before_anything_starts(tmp_path, capsys):
+    """``run.py view``: a bad port, a bad scenario file or a port in use is one line, exit 2, no server."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nagnets: 3\n")
+    cases = [
+        (["--port", "abc"], "run.py view: argument --port: must be a whole number from 1 to 65535 (got 'abc')"),
+        (["--port", "70000"], "argument --port: must be a whole number from 1 to 65535"),
+        (["--scenario", str(tmp_path / "nope.yaml")], "nope.yaml: file not found"),
+        (["--scenario", str(bad)], f"{bad}: agnets: unknown key"),
+    ]
+    for extra, expected in cases:
+        code, _, err = run_cli(["view", *extra], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli(["view", "--port", str(port)], capsys)
+    assert code == 2 and f"argument --port: {port} is already in use on 127.0.0.1; choose another port" in err
