@@ -27,7 +27,10 @@ from sim.view.model import ViewModel
 from sim.view.server import SCENARIO_ENV
 
 TITLE = "TikTok refugees on RedNote, 2025: what-if view"
-HOW_TO = "Set levers at left (blank = the scenario's value), then **Reset**. **Step** runs a day, **▶** plays."
+HOW_TO = (
+    "Set levers at left (blank = the scenario's value), then **Reset**. **Step** runs a day, **▶** plays. "
+    "Dates as YYYY-MM-DD; 'none', 'never' or 'forever' where a lever allows them."
+)
 
 
 def loadable_scenarios(extra: str | None = None) -> tuple[list[str], list[str]]:
