@@ -170,6 +170,11 @@ def test_a_later_ban_moves_the_rush_later():
     assert runs["2025-02-18"][55] > runs[""][55]
 
 
+def test_an_unknown_lever_name_is_a_programming_error():
+    with pytest.raises(TypeError, match="unknown lever"):
+        ViewModel(agents=SMALL, ban_dat="2025-02-01")
+
+
 def test_bad_input_keeps_the_app_working_without_running():
     m = ViewModel(agents=SMALL, ban_date="2024-12-01")
     assert m.input_error.startswith("Ban: TikTok goes dark on (date): 2024-12-01 is before the scenario starts")

@@ -30,29 +30,17 @@ CN_OFFSET = 1.35  # x offset of the Chinese half of the picture
 class ViewModel(MigrationModel):
     """A `MigrationModel` built from a scenario file name and the view's lever texts."""
 
-    def __init__(
-        self,
-        scenario: str = "historical_2025.yaml",
-        ban_date: str = "",
-        outage_hours: str = "",
-        store_return_date: str = "",
-        translation_start: str = "",
-        translation_quality: str = "",
-        real_name_scope: str = "",
-        real_name_start: str = "",
-        review_capacity: str = "",
-        walled_garden: str = "",
-        agents: str = "",
-        seed: str = "",
-    ) -> None:
-        values = dict(zip(LEVER_NAMES, (ban_date, outage_hours, store_return_date, translation_start,
-                                        translation_quality, real_name_scope, real_name_start, review_capacity,
-                                        walled_garden, agents, seed)))  # fmt: skip
+    def __init__(self, scenario: str = "historical_2025.yaml", **kwargs: str) -> None:
+        """``kwargs``: the levers by name (`sim.view.levers.LEVERS`), as text; missing or blank = as in the
+        scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.)"""
+        unknown = set(kwargs) - set(LEVER_NAMES)
+        if unknown:
+            raise TypeError(f"ViewModel: unknown lever(s) {sorted(unknown)}; levers: {', '.join(LEVER_NAMES)}")
         self.scenario_file = scenario
         self.input_error: str | None = None
         base = load_base(scenario)  # the picker offers only files that load (sim.view.app)
         try:
-            built = apply_levers(base, values)
+            built = apply_levers(base, kwargs)
         except (LeverError, ScenarioError) as exc:
             self.input_error, built = str(exc), base
         super().__init__(built)

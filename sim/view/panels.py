@@ -105,22 +105,9 @@ def moderation_figure(model: MigrationModel) -> Figure:
         ("posts_removed", "posts removed", "tab:red"),
         ("review_backlog", "review backlog", "tab:gray"),
     ], 1e3)  # fmt: skip
-    right = ax.twinx()
-    right.plot(
-        days_so_far(model),
-        series(model, "accounts_banned") / 1e3,
-        color="tab:brown",
-        linestyle="--",
-        label="accounts banned (total)",
-    )
-    right.set_ylabel("thousand accounts banned", fontsize=8)
-    right.tick_params(labelsize=8)
     ax.set_ylim(bottom=0)
-    right.set_ylim(bottom=0)
-    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    if handles:
-        ax.legend(handles=handles, fontsize=7, loc="upper right")
-    return _margins(fig)
+    right_lines = [("accounts_banned", "accounts banned (total)", "tab:brown", "--")]
+    return _with_right_axis(fig, ax, model, right_lines, 1e3, "thousand accounts banned", loc="upper right")
 
 
 def hosts_figure(model: MigrationModel) -> Figure:
@@ -130,14 +117,25 @@ def hosts_figure(model: MigrationModel) -> Figure:
     ax.plot(x, 100 * series(model, "cn_aware_share"), color="tab:cyan", label="noticed the newcomers (%)")
     ax.plot(x, 100 * series(model, "cn_welcoming_share"), color="tab:green", label="welcoming attitude (%)")
     ax.set_ylim(0, 100)
+    right_lines = [
+        ("cross_cultural_ties", "cross-cultural ties (M)", "tab:olive", "--"),
+        ("complaints", "complaints per day (M)", "tab:red", ":"),
+    ]
+    return _with_right_axis(fig, ax, model, right_lines, 1e6, "million", loc="center right")
+
+
+def _with_right_axis(
+    fig: Figure, ax: Axes, model: MigrationModel, lines: list[tuple[str, str, str, str]], scale: float, ylabel: str, loc: str
+) -> Figure:
+    """Plot (column, label, colour, line style) on a second y axis; one legend for both axes."""
     right = ax.twinx()
-    right.plot(x, series(model, "cross_cultural_ties") / 1e6, color="tab:olive", linestyle="--", label="cross-cultural ties (M)")
-    right.plot(x, series(model, "complaints") / 1e6, color="tab:red", linestyle=":", label="complaints per day (M)")
-    right.set_ylabel("million", fontsize=8)
+    x = days_so_far(model)
+    for column, label, colour, style in lines:
+        right.plot(x, series(model, column) / scale, color=colour, linestyle=style, label=label)
+    right.set_ylabel(ylabel, fontsize=8)
     right.tick_params(labelsize=8)
     right.set_ylim(bottom=0)
-    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, fontsize=7, loc="center right")
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0], fontsize=7, loc=loc)
     return _margins(fig)
 
 
