@@ -124,7 +124,7 @@ def write_report(out: Path, method: str, prob: dict, X: np.ndarray, Y: dict, ind
                 else "; no policy lever reaches that bar."
             )
         )
-    lines[6:6] = ["## Which levers matter", "", *summary, ""]
+    lines[4:4] = ["## Which levers matter", "", *summary, ""]  # after the intro, before the factor table
     lines += ["", "![Indices](indices.png)", ""]
     text = "\n".join(lines) + "\n"
     (out / "sensitivity.md").write_text(text)

@@ -128,10 +128,13 @@ class CnUsers:
         """Exposure stage: share of followees who noticed the newcomers recently (state at start of day)."""
         self.exposure = network.exposure(self.follows, self.notice_signal, self.n_following)
 
-    def curiosity(self, day: int) -> np.ndarray:
-        out = np.zeros(self.n, dtype=np.float32)
-        aware = np.flatnonzero(self.aware_day >= 0)
-        out[aware] = self.curiosity_decay ** np.maximum(day - self.aware_day[aware], 0)
+    def curiosity(self, day: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Curiosity about the newcomers (1 on the day of noticing, then fading; 0 if unaware) of ``rows``
+        (default: everyone)."""
+        aware_day = self.aware_day if rows is None else self.aware_day[rows]
+        out = np.zeros(aware_day.size, dtype=np.float32)
+        aware = np.flatnonzero(aware_day >= 0)
+        out[aware] = self.curiosity_decay ** np.maximum(day - aware_day[aware], 0)
         return out
 
     def decide(
@@ -155,16 +158,18 @@ class CnUsers:
         empty = Reactions(
             0, 0.0, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, dtype=bool)
         )
+        # Only active users view, so rates and draws are computed on their rows (a zero Poisson rate
+        # draws nothing from the stream: the views are the same as from a full-length draw).
+        on = np.flatnonzero(self.active)
         if not self.mech.chinese_reactions or authors.size == 0:
-            self._drift(np.zeros(n), np.zeros(n), today.feed_share)
+            self._drift(on, np.zeros(n), np.zeros(n), today.feed_share)
             return empty
-        seek = view_rate(p, self.active, self.openness, self.curiosity(day), today.visibility, 0.0)
-        rate = seek + self.active * (today.visibility * p.views_from_feed * today.feed_share)  # = view_rate(..., feed_share)
+        seek = view_rate(p, self.active[on], self.openness[on], self.curiosity(day, on), today.visibility, 0.0)
+        rate = seek + today.visibility * p.views_from_feed * today.feed_share  # = view_rate(..., feed_share)
         hashtag_views = float(seek.sum())
-        n_views = streams.get("cn.views", day).poisson(rate)
-        viewer = np.repeat(np.arange(n, dtype=np.int64), n_views)
+        viewer = np.repeat(on, streams.get("cn.views", day).poisson(rate))
         if viewer.size == 0:
-            self._drift(np.zeros(n), np.zeros(n), today.feed_share)
+            self._drift(on, np.zeros(n), np.zeros(n), today.feed_share)
             return empty
         rng = streams.get("cn.reactions", day)
         appeal = np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach
@@ -181,7 +186,7 @@ class CnUsers:
         follow = welcome & (u[2] < p.follow_given_welcome)
         complaint = hostile & (u[1] < p.complaint_given_hostile)
         author = authors[post].astype(np.int64)
-        self._drift(np.bincount(viewer, welcome, n), np.bincount(viewer, hostile, n), today.feed_share)
+        self._drift(on, np.bincount(viewer, welcome, n), np.bincount(viewer, hostile, n), today.feed_share)
         return Reactions(
             views=int(viewer.size),
             hashtag_views=hashtag_views,
@@ -194,9 +199,12 @@ class CnUsers:
             follow_back=u[3][follow] < p.follow_back,
         )
 
-    def _drift(self, welcomes: np.ndarray, hostile: np.ndarray, feed_share: float) -> None:
+    def _drift(self, on: np.ndarray, welcomes: np.ndarray, hostile: np.ndarray, feed_share: float) -> None:
+        """Attitude drift of the active users ``on`` (the others neither view nor see a diluted feed)."""
         if self.mech.attitude_drift:
-            self.attitude = drift_attitude(self.p, self.attitude, welcomes, hostile, self.active, self.openness, feed_share)
+            self.attitude[on] = drift_attitude(
+                self.p, self.attitude[on], welcomes[on], hostile[on], self.active[on], self.openness[on], feed_share
+            )
 
     def welcoming_share(self) -> float:
         return float(np.mean(self.attitude > 0))

@@ -1,7 +1,7 @@
 """Estimate a model's memory before building it, and refuse sizes that cannot fit.
 
 The estimate is linear in agents: BYTES_PER_AGENT is the measured peak resident memory per agent of
-one run (graph construction is the peak: sort keys and temporaries), from benchmarks/bench_scale.py;
+one run (graph construction and the growing tie sets), from benchmarks/bench_scale.py;
 BASE_BYTES is the interpreter with numpy, scipy, pandas and Mesa loaded.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-BYTES_PER_AGENT = 700  # measured peak: 0.69 GB at 1M agents, 5.8 GB at 10M (benchmarks/bench_scale.py); rounded up
+BYTES_PER_AGENT = 350  # measured peak: 0.44 GB at 1M agents, 3.3 GB at 10M (benchmarks/bench_scale.py); rounded up
 BASE_BYTES = 250 * 1024**2
 
 

@@ -8,10 +8,19 @@ with probability `within_share`, else anywhere.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
 MAX_COMPLETE_NODES = 20_000
+
+
+EDGES_PER_CHUNK = 1 << 21  # targets are drawn in blocks of ~2 M edges so temporaries stay in cache
+MATVEC_THREADS = min(4, os.cpu_count() or 1)  # threads for matrix-vector products on large graphs
+PARALLEL_MIN_EDGES = 2_000_000  # below this, one thread is faster than handing out blocks
+_POOL: ThreadPoolExecutor | None = None
 
 
 def follow_graph(
@@ -33,46 +42,106 @@ def follow_graph(
         return sp.csr_matrix(dense)
     # Out-degrees: negative binomial (gamma-Poisson, dispersion 2) so some users follow many accounts.
     out_degree = rng.poisson(rng.gamma(2.0, mean_following / 2.0, n))
-    src = np.repeat(np.arange(n, dtype=np.int64), out_degree)
     if kind == "random":
-        dst = rng.integers(0, n, src.size)
+        targets = _RandomTargets(n, rng)
     else:
-        dst = _popularity_targets(src, n, rng, community_size, within_share, popularity_exponent)
-    return _csr_from_edges(src, dst, n)
+        targets = _PopularityTargets(n, rng, community_size, within_share, popularity_exponent)
+    return _csr_from_targets(out_degree, targets)
 
 
-def _popularity_targets(
-    src: np.ndarray, n: int, rng: np.random.Generator, community_size: int, within_share: float, exponent: float
-) -> np.ndarray:
-    popularity = (1.0 - rng.random(n)) ** (-1.0 / (exponent - 1.0))  # Pareto tail P(X > x) ~ x^-(a-1)
-    popularity = np.minimum(popularity, n / 10.0)
-    n_comm = max(1, n // max(1, community_size))
-    community = rng.permutation(n) % n_comm
-    order = np.argsort(community, kind="stable")
-    cum = np.cumsum(popularity[order])
-    bounds = np.searchsorted(community[order], np.arange(n_comm + 1))  # first position of each community
-    lo = np.where(bounds[:-1] > 0, cum[np.maximum(bounds[:-1] - 1, 0)], 0.0)
-    hi = cum[bounds[1:] - 1]
-    inside = rng.random(src.size) < within_share
-    c = community[src]
-    draw = rng.random(src.size)
-    target_cum = np.where(inside, lo[c] + draw * (hi[c] - lo[c]), draw * cum[-1])
-    pos = np.minimum(np.searchsorted(cum, target_cum, side="right"), n - 1)
-    return order[pos]
+class _RandomTargets:
+    """Each follow picks its target uniformly at random."""
+
+    def __init__(self, n: int, rng: np.random.Generator) -> None:
+        self.n, self.rng = n, rng
+
+    def __call__(self, src: np.ndarray) -> np.ndarray:
+        return self.rng.integers(0, self.n, src.size)
 
 
-def _csr_from_edges(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
-    """CSR of unique (src, dst) pairs without self-loops (sort + adjacent mask: faster than np.unique)."""
-    keep = src != dst
-    keys = np.sort(src[keep] * n + dst[keep])
-    if keys.size:
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    rows = keys // n
-    indices = (keys % n).astype(np.int32)
+class _PopularityTargets:
+    """Each follow picks its target with probability proportional to popularity: inside the follower's
+    community with probability ``within_share``, else anywhere.
+
+    Communities are contiguous blocks of row numbers (community c = rows bounds[c]..bounds[c+1]-1).
+    Traits are drawn independently of row number, so this labelling is as random as any other (see
+    tests/test_verification.py); it keeps most follows close to their follower in memory, which makes
+    building the graph and every matrix-vector product several times faster at millions of users.
+    """
+
+    def __init__(self, n: int, rng: np.random.Generator, community_size: int, within_share: float, exponent: float) -> None:
+        popularity = (1.0 - rng.random(n)) ** (-1.0 / (exponent - 1.0))  # Pareto tail P(X > x) ~ x^-(a-1)
+        self.cum = np.cumsum(np.minimum(popularity, n / 10.0))
+        self.n_comm = max(1, n // max(1, community_size))
+        bounds = (np.arange(self.n_comm + 1, dtype=np.int64) * n + self.n_comm - 1) // self.n_comm
+        start = np.concatenate(([0.0], self.cum))[bounds]  # popularity before each community
+        self.lo, self.width = start[:-1], np.diff(start)
+        self.n, self.rng, self.within = n, rng, float(within_share)
+
+    def __call__(self, src: np.ndarray) -> np.ndarray:
+        # One uniform per follow decides inside/outside and, rescaled, where in the cumulative popularity.
+        u = self.rng.random(src.size)
+        inside = np.flatnonzero(u < self.within)
+        outside = np.flatnonzero(u >= self.within)
+        c = src[inside] * self.n_comm // self.n
+        pos = np.empty(src.size, dtype=np.int64)
+        pos[inside] = np.searchsorted(self.cum, self.lo[c] + u[inside] / self.within * self.width[c], side="right")
+        anywhere = (u[outside] - self.within) / (1.0 - self.within) * self.cum[-1]
+        order = np.argsort(anywhere)  # sorted queries walk the table in order: far fewer cache misses
+        pos[outside[order]] = np.searchsorted(self.cum, anywhere[order], side="right")
+        return np.minimum(pos, self.n - 1)
+
+
+def matvec(graph: sp.csr_matrix, x: np.ndarray) -> np.ndarray:
+    """``graph @ x``, split into row blocks of equal edge counts computed on threads for large graphs.
+
+    scipy's sparse kernels release the GIL, so the blocks run in parallel; each row's sum is computed
+    exactly as in ``graph @ x``, so the result is bit-identical whatever the number of threads.
+    """
+    if MATVEC_THREADS < 2 or graph.nnz < PARALLEL_MIN_EDGES:
+        return graph @ x
+    cuts = np.searchsorted(graph.indptr, np.linspace(0, graph.nnz, MATVEC_THREADS + 1)[1:-1])
+    edges = [0, *cuts.tolist(), graph.shape[0]]
+    blocks = [_row_block(graph, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
+    return np.concatenate(list(_thread_pool().map(lambda block: block @ x, blocks)))
+
+
+def _row_block(graph: sp.csr_matrix, r0: int, r1: int) -> sp.csr_matrix:
+    """Rows r0..r1-1 of ``graph`` sharing its arrays (the constructor would copy views to free memory)."""
+    a, b = graph.indptr[r0], graph.indptr[r1]
+    block = sp.csr_matrix((r1 - r0, graph.shape[1]), dtype=graph.dtype)
+    block.data, block.indices, block.indptr = graph.data[a:b], graph.indices[a:b], graph.indptr[r0 : r1 + 1] - a
+    return block
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(MATVEC_THREADS, thread_name_prefix="matvec")
+    return _POOL
+
+
+def _csr_from_targets(out_degree: np.ndarray, targets) -> sp.csr_matrix:
+    """CSR of unique follows without self-loops; rows are filled in blocks of ~EDGES_PER_CHUNK edges."""
+    n = out_degree.size
+    dst = np.empty(int(out_degree.sum()), dtype=np.int32)
+    kept = np.zeros(n, dtype=np.int64)  # follows per row after dropping self-loops
+    filled = 0
+    rows_per_chunk = max(1, EDGES_PER_CHUNK * n // max(1, dst.size))
+    for r0 in range(0, n, rows_per_chunk):
+        r1 = min(n, r0 + rows_per_chunk)
+        src = np.repeat(np.arange(r0, r1, dtype=np.int64), out_degree[r0:r1])
+        chunk = targets(src)
+        keep = chunk != src
+        dst[filled : filled + int(keep.sum())] = chunk[keep]
+        filled += int(keep.sum())
+        kept[r0:r1] = np.bincount(src[keep] - r0, minlength=r1 - r0)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    data = np.ones(indices.size, dtype=np.float32)
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    np.cumsum(kept, out=indptr[1:])
+    graph = sp.csr_matrix((np.ones(filled, dtype=np.float32), dst[:filled], indptr), shape=(n, n))
+    graph.sum_duplicates()  # sorts each row and merges repeated follows
+    graph.data[:] = 1.0
+    return graph
 
 
 def out_degree(graph: sp.csr_matrix) -> np.ndarray:
@@ -85,7 +154,7 @@ def in_degree(graph: sp.csr_matrix) -> np.ndarray:
 
 def exposure(graph: sp.csr_matrix, signal: np.ndarray, n_following: np.ndarray) -> np.ndarray:
     """Share-weighted exposure: for each user, the mean of ``signal`` over the accounts they follow."""
-    total = graph @ signal.astype(np.float32, copy=False)
+    total = matvec(graph, signal.astype(np.float32, copy=False))
     return np.divide(total, n_following, out=np.zeros_like(total), where=n_following > 0)
 
 

@@ -62,6 +62,9 @@ def test_sensitivity_command_morris(tmp_path):
     assert main(["sensitivity", "--samples", "2", "--runs-per-point", "1", "--out", str(out), *FAST]) == 0
     md = (out / "sensitivity.md").read_text()
     assert "## Which levers matter" in md and "Day-90 retention" in md
+    # the summary comes before the factor table, which stays in one piece (header, rule, rows)
+    assert md.index("## Which levers matter") < md.index("| factor | kind |")
+    assert "| factor | kind | range | meaning |\n|---|---|---|---|\n| `" in md
     data = json.loads((out / "indices.json").read_text())
     assert set(data["indices"]) == {"retention_day90", "peak_us_rednote_dau", "moderation_load"}
     assert len(data["indices"]["retention_day90"]["mu_star"]) == len(FACTORS)

@@ -110,6 +110,39 @@ def test_communities_graph_is_clustered_with_a_heavy_tail_of_followers():
     assert cg > 5 * cr
 
 
+def test_graph_does_not_depend_on_the_block_size_it_is_built_in(monkeypatch):
+    """Targets are drawn in blocks to stay in cache; the blocks must not show in the result."""
+    whole = network.follow_graph(30_000, 20, np.random.default_rng(5))
+    monkeypatch.setattr(network, "EDGES_PER_CHUNK", 7_777)  # many blocks, boundaries mid-community
+    blocks = network.follow_graph(30_000, 20, np.random.default_rng(5))
+    assert (whole != blocks).nnz == 0 and whole.nnz == blocks.nnz
+
+
+def test_communities_are_contiguous_blocks_holding_the_within_share_of_follows():
+    n, size = 30_000, 150
+    g = network.follow_graph(n, 20, np.random.default_rng(2), community_size=size, within_share=0.7).tocoo()
+    n_comm = n // size
+    same = (g.row * n_comm // n) == (g.col * n_comm // n)
+    # 70 % of draws stay inside; repeated draws of a community's popular members are merged, so
+    # slightly fewer distinct follows do, and 0.5 % of outside draws land inside by chance.
+    assert 0.55 < same.mean() < 0.72
+    none = network.follow_graph(n, 20, np.random.default_rng(2), community_size=size, within_share=0.0).tocoo()
+    assert ((none.row * n_comm // n) == (none.col * n_comm // n)).mean() < 0.02
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threaded_matvec_is_bit_identical_to_one_thread(monkeypatch, threads):
+    g = network.follow_graph(20_000, 20, np.random.default_rng(4))
+    x = np.random.default_rng(5).random(20_000).astype(np.float32)
+    monkeypatch.setattr(network, "PARALLEL_MIN_EDGES", 0)
+    monkeypatch.setattr(network, "MATVEC_THREADS", threads)
+    monkeypatch.setattr(network, "_POOL", None)
+    got = network.matvec(g, x)
+    assert got.dtype == np.float32 and np.array_equal(got, g @ x)
+    rows = np.flatnonzero(x < 0.1)  # a row slice, as for active users' friends
+    assert np.array_equal(network.matvec(g[rows], x), g[rows] @ x)
+
+
 def test_complete_graph_and_its_size_limit():
     g = network.follow_graph(50, 0, np.random.default_rng(0), kind="complete")
     assert g.nnz == 50 * 49
