@@ -133,8 +133,9 @@ def _csr_from_targets(out_degree: np.ndarray, targets) -> sp.csr_matrix:
         src = np.repeat(np.arange(r0, r1, dtype=np.int64), out_degree[r0:r1])
         chunk = targets(src)
         keep = chunk != src
-        dst[filled : filled + int(keep.sum())] = chunk[keep]
-        filled += int(keep.sum())
+        kept_targets = chunk[keep]
+        dst[filled : filled + kept_targets.size] = kept_targets
+        filled += kept_targets.size
         kept[r0:r1] = np.bincount(src[keep] - r0, minlength=r1 - r0)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(kept, out=indptr[1:])
