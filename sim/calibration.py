@@ -27,7 +27,7 @@ import numpy as np
 from sim.ensemble import run_one
 from sim.executor import Executor
 from sim.params import Scenario
-from sim.scenario import deep_merge, scenario_to_dict, validate
+from sim.scenario import deep_merge, get_path, scenario_to_dict, set_path, validate, with_values
 
 OBSERVED_CSV = Path(__file__).resolve().parent.parent / "data" / "observed_2025.csv"
 
@@ -158,14 +158,7 @@ def targets() -> list[Target]:
 
 def with_parameters(scenario: Scenario, values: dict[str, float]) -> Scenario:
     """The scenario with dotted-path parameters replaced."""
-    doc = scenario_to_dict(scenario)
-    for path, value in values.items():
-        node = doc
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node[part]
-        node[leaf] = float(value)
-    return validate(doc, source="calibration point")
+    return with_values(scenario, {path: float(value) for path, value in values.items()}, source="calibration point")
 
 
 def statistics(scenario: Scenario, runs: int, run_offset: int = 0) -> dict[str, list[float]]:
@@ -241,11 +234,8 @@ def calibrate(
 
 
 def _current(scenario: Scenario, path: str) -> float:
-    node = scenario
-    for part in path.split("."):
-        node = getattr(node, part)
     lo, hi, _ = FREE_PARAMETERS[path]
-    return float(min(max(float(node), lo), hi))
+    return float(min(max(float(get_path(scenario, path)), lo), hi))
 
 
 def fit_document(scenario_name: str, result: CalibrationResult, budget: int, runs_per_point: int, agents: int, seed: int) -> dict:
@@ -255,8 +245,7 @@ def fit_document(scenario_name: str, result: CalibrationResult, budget: int, run
         "description": f"Parameters fitted by `python run.py calibrate` for {scenario_name}.",
     }
     for path, value in result.best.items():
-        section, key = path.split(".")
-        doc.setdefault(section, {})[key] = float(value)
+        set_path(doc, path, float(value))
     spread = {}
     for path, (lo, hi, _) in FREE_PARAMETERS.items():
         values = np.array([v[path] for _, v in result.good])

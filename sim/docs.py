@@ -13,7 +13,7 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 
 from sim.params import iter_parameters
-from sim.scenario import load_scenario, scenario_to_dict
+from sim.scenario import get_path, load_scenario, scenario_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 ODD = ROOT / "docs" / "ODD.md"
@@ -42,12 +42,7 @@ def _range(info: Any) -> str:
 
 
 def _lookup(doc: dict, path: str) -> Any:
-    node: Any = doc
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
+    return get_path(doc, path, default=None)
 
 
 def parameter_table() -> str:

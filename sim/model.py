@@ -79,7 +79,7 @@ class MigrationModel(mesa.Model):
         self._started = time.perf_counter()
         streams = Streams(scenario.seed, run)
         super().__init__(rng=int(streams.get("mesa").integers(2**62)))
-        self.scenario, self.run_index, self.streams = scenario, run, streams
+        self.config, self.run_index, self.streams = scenario, run, streams
         self.day = 0
         pop, net = scenario.population, scenario.network
         self.n_us = max(1, round(scenario.agents * pop.us_agent_share))
@@ -130,7 +130,7 @@ class MigrationModel(mesa.Model):
         """One day (see the module docstring for the order)."""
         self._last_tick = time.perf_counter()
         day, streams, us, cn, reg = self.day, self.streams, self.us, self.cn, self.regulator
-        mech = self.scenario.mechanisms
+        mech = self.config.mechanisms
         clock = self._clock
         # 1. events
         us_today = self._us_today(day)
@@ -144,7 +144,7 @@ class MigrationModel(mesa.Model):
         # 4. decisions
         authors, topics = us.step(us_today, streams)
         clock("us_decisions")
-        violation = np.asarray(self.scenario.us_users.topic_violation.as_tuple())[topics]
+        violation = np.asarray(self.config.us_users.topic_violation.as_tuple())[topics]
         broke_rules = streams.uniform("us.violation", day, us.n)[authors] < violation  # per-user draw: common random numbers
         new_posts = Posts(authors, topics, broke_rules, np.full(authors.size, day, np.int32))
         published = Posts.concat(released, reg.screen(day, new_posts, us, streams))
@@ -152,9 +152,7 @@ class MigrationModel(mesa.Model):
         visibility = float(self.platform_schedule.visibility[day])
         foreign_real = len(published) * self.us_weight * visibility
         cn_posts_real = (
-            self.scenario.population.cn_people
-            * self.scenario.population.cn_daily_use
-            * self.scenario.cn_users.posts_per_user_per_day
+            self.config.population.cn_people * self.config.population.cn_daily_use * self.config.cn_users.posts_per_user_per_day
         )
         cn_today = CnToday(
             day=day,
@@ -181,7 +179,7 @@ class MigrationModel(mesa.Model):
         self.datacollector.collect(self)
         clock("recording")
         self.day += 1
-        if self.day >= self.scenario.days:
+        if self.day >= self.config.days:
             self.running = False
 
     def _clock(self, stage: str) -> None:
@@ -199,7 +197,7 @@ class MigrationModel(mesa.Model):
 
     # ----------------------------------------------------------------------------------------------
     def _us_today(self, day: int) -> UsToday:
-        s, ps, mech = self.us_schedule, self.platform_schedule, self.scenario.mechanisms
+        s, ps, mech = self.us_schedule, self.platform_schedule, self.config.mechanisms
         return UsToday(
             day=day,
             salience=float(s.salience[day]) if mech.news_salience else 0.0,
@@ -209,7 +207,7 @@ class MigrationModel(mesa.Model):
             translation_quality=float(ps.translation_quality[day]),
             grey_translation_quality=float(ps.grey_translation_quality[day]),
             verify_new_accounts=bool(ps.verify_new_accounts[day]),
-            verification_friction=self.scenario.platform.real_name.verification_friction,
+            verification_friction=self.config.platform.real_name.verification_friction,
             degradation=float(ps.degradation[day]),
             tie_scale=self.tie_scale,
         )

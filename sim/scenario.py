@@ -141,6 +141,41 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 # ----------------------------------------------------------------------------------------------
+# Dotted-path edits ("platform.translation.quality"): the one way every tool reads and changes a scenario
+# ----------------------------------------------------------------------------------------------
+def get_path(node: Any, path: str, default: Any = KeyError) -> Any:
+    """The value at a dotted ``path`` of a scenario or of its document (dict); ``default`` if absent
+    (raises `KeyError` naming the path when no default is given)."""
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif not isinstance(node, dict) and hasattr(node, part):
+            node = getattr(node, part)
+        elif default is KeyError:
+            raise KeyError(path)
+        else:
+            return default
+    return node
+
+
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted ``path`` of a scenario document, creating missing sections."""
+    *parents, leaf = path.split(".")
+    node = doc
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def with_values(scenario: Scenario, values: dict[str, Any], source: str) -> Scenario:
+    """``scenario`` with each dotted path in ``values`` replaced, validated (a bad value is a `ScenarioError`)."""
+    doc = scenario_to_dict(scenario)
+    for path, value in values.items():
+        set_path(doc, path, value)
+    return validate(doc, source=source)
+
+
+# ----------------------------------------------------------------------------------------------
 # Turning a pydantic error into one readable line
 # ----------------------------------------------------------------------------------------------
 def _key_path(loc: tuple[Any, ...]) -> str:

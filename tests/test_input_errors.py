@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.params import Scenario, iter_parameters
-from sim.scenario import ScenarioError, load_scenario, scenario_to_dict, validate
+from sim.scenario import ScenarioError, load_scenario, scenario_to_dict, set_path, validate
 from tests.conftest import ROOT, SCENARIOS
 
 BAD_SCENARIOS = [
@@ -182,11 +182,7 @@ LEAVES = [path for path, info in iter_parameters() if "[]" not in path and info.
 @given(st.sampled_from(LEAVES), scalars)
 def test_corrupting_one_parameter_names_that_parameter(path, value):
     doc = scenario_to_dict(load_scenario(SCENARIOS / "historical_2025.yaml"))
-    node = doc
-    *parents, leaf = path.split(".")
-    for part in parents:
-        node = node[part]
-    node[leaf] = value
+    set_path(doc, path, value)
     try:
         validate(doc, source="h.yaml")
     except ScenarioError as exc:

@@ -223,14 +223,14 @@ def test_panels_grow_with_the_days_and_show_the_observed_points():
 
 def test_no_observed_points_outside_their_dates():
     m = ViewModel(scenario="historical_2025.yaml", agents=SMALL)
-    m.scenario = m.scenario.model_copy(update={"start_date": dt.date(2025, 2, 1), "end_date": dt.date(2025, 6, 30)})
+    m.config = m.config.model_copy(update={"start_date": dt.date(2025, 2, 1), "end_date": dt.date(2025, 6, 30)})
     assert not panels.us_rednote_figure(m).axes[0].collections
 
 
 def _date_nums(m):
     import matplotlib.dates as mdates
 
-    return mdates.date2num(m.scenario.start_date), mdates.date2num(m.scenario.end_date)
+    return mdates.date2num(m.config.start_date), mdates.date2num(m.config.end_date)
 
 
 # ---------------------------------------------------------------------------------------------- Solara components

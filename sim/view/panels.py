@@ -34,13 +34,13 @@ def series(model: MigrationModel, column: str) -> np.ndarray:
 
 
 def days_so_far(model: MigrationModel) -> list[dt.date]:
-    return [model.scenario.date_of(d) for d in range(model.day)]
+    return [model.config.date_of(d) for d in range(model.day)]
 
 
 def _axes(title: str, ylabel: str, model: MigrationModel) -> tuple[Figure, Axes]:
     """A panel whose time axis spans the whole horizon."""
     fig, ax = subplots(figsize=PANEL_SIZE)
-    ax.set_xlim(model.scenario.start_date, model.scenario.end_date)
+    ax.set_xlim(model.config.start_date, model.config.end_date)
     ax.xaxis.set_major_locator(mdates.MonthLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
     ax.grid(alpha=0.3)
@@ -71,7 +71,7 @@ def us_rednote_figure(model: MigrationModel) -> Figure:
         [("us_rednote_dau", "active that day", "tab:red"), ("us_rednote_signups", "new accounts that day", "tab:blue")],
         1e6,
     )
-    observed = observed_points("rednote_us_dau", model.scenario)
+    observed = observed_points("rednote_us_dau", model.config)
     if observed:
         ax.scatter([d for d, _ in observed], [v / 1e6 for _, v in observed], color="black", s=16, zorder=5,
                    label="observed active, 2025 (Similarweb)")  # fmt: skip
@@ -165,7 +165,7 @@ def network_figure(model) -> Figure:
     ax.set_xlim(-0.02, 2.37)
     ax.set_ylim(-0.02, 1.1)
     ax.set_axis_off()
-    ax.set_title(f"A fixed sample of users on {model.scenario.date_of(max(model.day - 1, 0)):%d %b}: "
+    ax.set_title(f"A fixed sample of users on {model.config.date_of(max(model.day - 1, 0)):%d %b}: "
                  f"{start.shape[0]} Chinese follows of these US users", fontsize=10, loc="left")  # fmt: skip
     handles = [Line2D([], [], marker="o", linestyle="", color=c, label=f"US: {k}") for k, c in US_COLOURS.items()]
     handles += [Line2D([], [], marker="s", linestyle="", color=c, label=f"CN: {k}") for k, c in CN_COLOURS.items()]
@@ -179,7 +179,7 @@ def headline(model) -> list[str]:
     """Markdown lines: the day, the headline numbers so far, the levers in this run (or the input error)."""
     if getattr(model, "input_error", None):
         return [f"Input not used: {model.input_error}.", "Fix it and press Reset; until then nothing runs."]
-    s = model.scenario
+    s = model.config
     if model.day == 0:
         lines = [f"**Before day 1** ({s.date_of(0):%a %d %b %Y}) of scenario **{s.name}**: press Step or ▶"]
     else:
