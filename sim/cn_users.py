@@ -20,19 +20,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim import network
+from sim.events import Day
 from sim.params import CnUsers as CnParams
 from sim.params import Mechanisms, Population
+from sim.results import Headline, Output
 from sim.streams import Streams
-from sim.us_users import beta_with_mean
-
-
-@dataclass(frozen=True)
-class CnToday:
-    day: int
-    translation_quality: float
-    visibility: float  # share of normal reach foreign posts have (walled garden < 1)
-    feed_share: float  # foreign share of the Chinese feed today
-    foreign_posts_millions: float  # foreign posts published today (real, millions)
+from sim.us_users import Posts, beta_with_mean
 
 
 @dataclass
@@ -96,6 +89,22 @@ def drift_attitude(
 # The population
 # --------------------------------------------------------------------------------------------------
 class CnUsers:
+    """Chinese users as rows of arrays: agent id = row index."""
+
+    OUTPUTS = (
+        Output("cn_rednote_dau", "Chinese users active on RedNote that day", "people", "cn"),
+        Output("cn_views_of_us_posts", "views of US posts by Chinese users that day", "views", "cn"),
+        Output("cn_hashtag_views", "views Chinese users sought out (proxy of #TikTokRefugee hashtag views) that day", "views", "cn",
+               "hashtag views"),
+        Output("cn_welcomes", "welcoming reactions (reply, like) to US posts that day", "reactions", "cn", "welcomes"),
+        Output("cn_hostile_reactions", "hostile reactions to US posts that day", "reactions", "cn", "hostile reactions"),
+        Output("cn_aware_share", "share of Chinese users who have noticed the newcomers", "share", "real", "noticed the newcomers", "tab:blue"),
+        Output("cn_welcoming_share", "share of Chinese users with a welcoming attitude", "share", "real", "welcoming attitude", "tab:green"),
+        Output("complaints", "complaints against US posts that day", "posts", "cn", "complaints", "tab:orange", (
+            Headline("complaints", "total", "complaints against US posts over the horizon", "complaints"),
+        )),
+    )  # fmt: skip
+
     def __init__(
         self,
         params: CnParams,
@@ -105,8 +114,14 @@ class CnUsers:
         n: int,
         weight: float,
         streams: Streams,
+        *,
+        foreign_weight: float,
     ) -> None:
         self.p, self.mech, self.follows, self.n, self.weight = params, mechanisms, follows, n, weight
+        self.streams, self.foreign_weight = streams, foreign_weight
+        # real posts Chinese users make per day: the rest of the feed foreign posts compete with
+        self.own_posts_real = population.cn_people * population.cn_daily_use * params.posts_per_user_per_day
+        self.reactions: Reactions | None = None
         rng = streams.get("cn.traits")
         p = params
         self.n_following = network.out_degree(follows)
@@ -137,19 +152,23 @@ class CnUsers:
         out[aware] = self.curiosity_decay ** np.maximum(day - aware_day[aware], 0)
         return out
 
-    def decide(
-        self,
-        today: CnToday,
-        authors: np.ndarray,
-        topics: np.ndarray,
-        author_reach: np.ndarray,
-        n_us: int,
-        streams: Streams,
-    ) -> Reactions:
+    def feed(self, today: Day, n_published: int) -> tuple[float, float, float]:
+        """Foreign posts in today's Chinese feed: (real posts in millions, share of the feed, translation
+        quality as Chinese readers meet it)."""
+        foreign_real = n_published * self.foreign_weight * today.visibility
+        translation = today.translation_quality if self.mech.language_friction else 1.0
+        return foreign_real / 1e6, foreign_real / (foreign_real + self.own_posts_real), translation
+
+    def decide(self, today: Day, published: Posts, author_reach: np.ndarray, n_us: int) -> Reactions:
         """Activity, noticing, viewing today's published foreign posts and reacting to them."""
-        p, n, day = self.p, self.n, today.day
+        self.reactions = self._decide(today, published.author, published.topic, author_reach, n_us)
+        return self.reactions
+
+    def _decide(self, today: Day, authors: np.ndarray, topics: np.ndarray, author_reach: np.ndarray, n_us: int) -> Reactions:
+        p, n, day, streams = self.p, self.n, today.day, self.streams
+        foreign_posts_millions, feed_share, translation_quality = self.feed(today, authors.size)
         self.active = streams.uniform("cn.active", day, n) < self.daily_use
-        trending = max(0.0, today.foreign_posts_millions - p.trending_threshold_posts / 1e6)
+        trending = max(0.0, foreign_posts_millions - p.trending_threshold_posts / 1e6)
         hazard = p.awareness_trend_rate * trending + p.awareness_peer_influence * self.exposure
         noticed = (self.aware_day < 0) & (streams.uniform("cn.notice", day, n) < -np.expm1(-hazard))
         self.aware_day[noticed] = day
@@ -162,22 +181,22 @@ class CnUsers:
         # draws nothing from the stream: the views are the same as from a full-length draw).
         on = np.flatnonzero(self.active)
         if not self.mech.chinese_reactions or authors.size == 0:
-            self._drift(on, np.zeros(n), np.zeros(n), today.feed_share)
+            self._drift(on, np.zeros(n), np.zeros(n), feed_share)
             return empty
         seek = view_rate(p, self.active[on], self.openness[on], self.curiosity(day, on), today.visibility, 0.0)
-        rate = seek + today.visibility * p.views_from_feed * today.feed_share  # = view_rate(..., feed_share)
+        rate = seek + today.visibility * p.views_from_feed * feed_share  # = view_rate(..., feed_share)
         hashtag_views = float(seek.sum())
         viewer = np.repeat(on, streams.get("cn.views", day).poisson(rate))
         if viewer.size == 0:
-            self._drift(on, np.zeros(n), np.zeros(n), today.feed_share)
+            self._drift(on, np.zeros(n), np.zeros(n), feed_share)
             return empty
         rng = streams.get("cn.reactions", day)
-        appeal = np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach
+        appeal = np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach[authors]
         cum = np.cumsum(appeal)
         post = np.minimum(np.searchsorted(cum, rng.random(viewer.size) * cum[-1], side="right"), authors.size - 1)
         topic = topics[post]
         welcome_p, hostile_p = reaction_probabilities(
-            p, self.mech, topic, self.attitude[viewer], self.english[viewer], today.translation_quality
+            p, self.mech, topic, self.attitude[viewer], self.english[viewer], translation_quality
         )
         u = rng.random((4, viewer.size))
         welcome = u[0] < welcome_p
@@ -186,7 +205,7 @@ class CnUsers:
         follow = welcome & (u[2] < p.follow_given_welcome)
         complaint = hostile & (u[1] < p.complaint_given_hostile)
         author = authors[post].astype(np.int64)
-        self._drift(on, np.bincount(viewer, welcome, n), np.bincount(viewer, hostile, n), today.feed_share)
+        self._drift(on, np.bincount(viewer, welcome, n), np.bincount(viewer, hostile, n), feed_share)
         return Reactions(
             views=int(viewer.size),
             hashtag_views=hashtag_views,
@@ -205,6 +224,21 @@ class CnUsers:
             self.attitude[on] = drift_attitude(
                 self.p, self.attitude[on], welcomes[on], hostile[on], self.active[on], self.openness[on], feed_share
             )
+
+    def measure(self, today: Day) -> dict[str, float]:
+        """Today's agent-level values of `OUTPUTS`."""
+        r = self.reactions
+        assert r is not None
+        return {
+            "cn_rednote_dau": int(self.active.sum()),
+            "cn_views_of_us_posts": r.views,
+            "cn_hashtag_views": r.hashtag_views,
+            "cn_welcomes": r.welcomes,
+            "cn_hostile_reactions": r.hostile,
+            "cn_aware_share": self.aware_share(),
+            "cn_welcoming_share": self.welcoming_share(),
+            "complaints": float(r.complaints_per_post.sum()),
+        }
 
     def welcoming_share(self) -> float:
         return float(np.mean(self.attitude > 0))

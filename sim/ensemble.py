@@ -16,23 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from sim import results
 from sim.executor import Executor, cpu_count
-from sim.model import RETENTION_DAYS, MigrationModel
+from sim.model import MigrationModel
 from sim.params import Scenario
 
-HEADLINE_METRICS: dict[str, str] = {
-    "peak_us_rednote_dau": "highest US RedNote DAU (people)",
-    "total_signups": "new US RedNote accounts over the horizon (people)",
-    **{f"retention_day{d}": f"share of migrants active on RedNote {d} days after their own sign-up" for d in RETENTION_DAYS},
-    "final_us_rednote_dau": "US RedNote DAU on the last day (people)",
-    "cross_cultural_ties": "Chinese-US follow ties at the end (ties)",
-    "posts_removed": "US posts removed over the horizon (posts)",
-    "complaints": "complaints against US posts over the horizon",
-    "accounts_banned": "US accounts banned by the end (people)",
-    "wrongful_bans": "banned US accounts with no rule-breaking post (people)",
-    "accounts_blocked_unverified": "US accounts blocked by real-name verification at the end (people)",
-    "peak_review_backlog": "largest review backlog (posts)",
-}
+HEADLINE_METRICS: dict[str, str] = {name: h.meaning for name, (h, _) in results.headlines().items()}
+"""Every headline metric of a run and its meaning, from the components' declarations (`sim.results`)."""
 
 
 @dataclass
@@ -51,28 +41,9 @@ def run_one(scenario: Scenario, run: int = 0, on_day: Callable[[int], None] | No
     return RunResult(
         run=run,
         series=series,
-        metrics=headline_metrics(series, model.retention()),
+        metrics=results.headline_metrics(series, model.run_metrics()),
         peak_day=int(np.argmax(series["us_rednote_dau"])),
     )
-
-
-def headline_metrics(series: dict[str, np.ndarray], retention: dict[int, float]) -> dict[str, float]:
-    dau = series["us_rednote_dau"]
-    metrics = {
-        "peak_us_rednote_dau": float(dau.max()),
-        "total_signups": float(series["us_rednote_signups"].sum()),
-        **{f"retention_day{d}": float(r) for d, r in retention.items()},
-        "final_us_rednote_dau": float(dau[-1]),
-        "cross_cultural_ties": float(series["cross_cultural_ties"][-1]),
-        "posts_removed": float(series["posts_removed"].sum()),
-        "complaints": float(series["complaints"].sum()),
-        "accounts_banned": float(series["accounts_banned"][-1]),
-        "wrongful_bans": float(series["wrongful_bans"][-1]),
-        "accounts_blocked_unverified": float(series["accounts_blocked_unverified"][-1]),
-        "peak_review_backlog": float(series["review_backlog"].max()),
-    }
-    assert set(metrics) == set(HEADLINE_METRICS)
-    return metrics
 
 
 def _run_job(job: tuple[Scenario, int]) -> RunResult:

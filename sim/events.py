@@ -1,7 +1,12 @@
-"""Exogenous US events: ban salience, TikTok outages, app-store removals, enforcement pauses.
+"""Exogenous events: the US ban timeline and the platform's dated policy, and the day's context.
+
+US side: ban salience (news pulses that decay, relief when enforcement is paused), TikTok outages,
+app-store removals. Platform side: translation (launch, grey test, quality), real-name verification
+(scope, start), the walled-off international feed, service failures and the state directive.
 
 Everything here is a function of the calendar only, so it is computed once per run as one array per
-quantity (index = day). The model reads ``schedule.salience[day]`` and so on.
+quantity (index = day). `Calendar.today(day)` turns them into the `Day` context that every component
+reads: the single route by which the date, the ban and the platform's policy reach the rules.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.params import Scenario
+from sim.params import Mechanisms, Scenario
+from sim.results import Output
 
 
 @dataclass(frozen=True)
@@ -106,3 +112,117 @@ def _decaying_level(pulses: np.ndarray, relief: np.ndarray, decay: float, pause_
             level *= 1.0 - pause_relief
         out[d] = level
     return np.maximum(out, 0.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# The platform's dated policy
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlatformSchedule:
+    """Day-by-day platform policy (index = day), from the scenario's `platform` section."""
+
+    translation_quality: np.ndarray
+    grey_translation_quality: np.ndarray
+    verify_new_accounts: np.ndarray
+    real_name_sweep_day: int | None
+    visibility: np.ndarray
+    degradation: np.ndarray
+    directive_day: int | None
+
+
+def build_platform_schedule(scenario: Scenario) -> PlatformSchedule:
+    platform, days = scenario.platform, scenario.days
+    dates = np.array([scenario.date_of(d) for d in range(days)])
+
+    def from_day(date) -> np.ndarray:
+        return np.zeros(days, dtype=bool) if date is None else dates >= date
+
+    tr = platform.translation
+    translation = from_day(tr.start) * tr.quality
+    grey = from_day(tr.grey_test_start) * tr.quality
+    rn = platform.real_name
+    verify = from_day(rn.start) if rn.scope != "none" else np.zeros(days, dtype=bool)
+    sweep = None
+    if rn.scope == "all_foreign" and rn.start is not None:
+        sweep = max(scenario.day_of(rn.start), 0)
+        sweep = sweep if sweep < days else None
+    wg = platform.walled_garden
+    walled = (from_day(wg.start) if wg.start is not None else np.ones(days, dtype=bool)) & wg.enabled
+    degradation = np.zeros(days)
+    for failure in platform.service_degradations:
+        d = scenario.day_of(failure.date)
+        if 0 <= d < days:
+            degradation[d] = max(degradation[d], failure.severity)
+    directive = None
+    if platform.moderation.directive_date is not None:
+        d = scenario.day_of(platform.moderation.directive_date)
+        directive = max(d, 0) if d < days else None
+    return PlatformSchedule(
+        translation_quality=translation,
+        grey_translation_quality=grey,
+        verify_new_accounts=verify,
+        real_name_sweep_day=sweep,
+        visibility=np.where(walled, wg.cross_visibility, 1.0),
+        degradation=degradation,
+        directive_day=directive,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The day's context: what every component reads
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Day:
+    """The world on one day, as the events set it (read-only for every component)."""
+
+    day: int
+    date: dt.date
+    salience: float  # US ban salience (0 when the news mechanism is off)
+    creator_salience: float  # salience as creators see it (includes creator-only news)
+    tiktok_up: float  # share of the day TikTok works in the US
+    in_store: bool  # TikTok can be installed from the US app stores
+    translation_quality: float  # built-in translation for everyone (0 = none)
+    grey_translation_quality: float  # for users in the grey test
+    verify_new_accounts: bool  # real-name verification of new accounts
+    real_name_sweep: bool  # today existing foreign accounts must verify
+    directive: bool  # today the state directive reaches the platform
+    after_directive: bool  # the directive has come (hiring of moderators goes on)
+    visibility: float  # reach of foreign posts among Chinese users (walled garden < 1)
+    degradation: float  # service failure severity today
+
+
+class Calendar:
+    """The exogenous events of one scenario, day by day."""
+
+    OUTPUTS = (
+        Output("ban_salience", "US ban salience (dimensionless)", "index"),
+        Output("tiktok_up", "share of the day TikTok worked in the US", "share"),
+    )
+
+    def __init__(self, scenario: Scenario, mechanisms: Mechanisms) -> None:
+        self.scenario = scenario
+        self.us = build_us_schedule(scenario)
+        self.platform = build_platform_schedule(scenario)
+        self.news = mechanisms.news_salience
+
+    def today(self, day: int) -> Day:
+        s, ps = self.us, self.platform
+        return Day(
+            day=day,
+            date=self.scenario.date_of(day),
+            salience=float(s.salience[day]) if self.news else 0.0,
+            creator_salience=float(s.creator_salience[day]) if self.news else 0.0,
+            tiktok_up=float(s.tiktok_up[day]),
+            in_store=bool(s.in_store[day]),
+            translation_quality=float(ps.translation_quality[day]),
+            grey_translation_quality=float(ps.grey_translation_quality[day]),
+            verify_new_accounts=bool(ps.verify_new_accounts[day]),
+            real_name_sweep=ps.real_name_sweep_day == day,
+            directive=ps.directive_day == day,
+            after_directive=ps.directive_day is not None and day >= ps.directive_day,
+            visibility=float(ps.visibility[day]),
+            degradation=float(ps.degradation[day]),
+        )
+
+    def measure(self, today: Day) -> dict[str, float]:
+        return {"ban_salience": today.salience, "tiktok_up": today.tiktok_up}

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
+from sim.results import Headline, Output
+
 MAX_COMPLETE_NODES = 20_000
 
 
@@ -190,3 +192,36 @@ class TieSet:
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         return self.keys // self.n_targets, self.keys % self.n_targets
+
+
+class CrossTies:
+    """The cross-cultural follow ties created during the run: Chinese users following US authors after a
+    welcoming exchange, and the US authors who follow back."""
+
+    OUTPUTS = (
+        Output("cn_follows_of_us_users", "Chinese users' follows of US users (stock)", "ties", "cn", "Chinese -> US follows"),
+        Output("us_follows_of_cn_users", "US users' follow-backs of Chinese users (stock)", "ties", "us", "US -> Chinese follows"),
+        Output("cross_cultural_ties", "follow ties between Chinese and US users (stock)", "ties", "real", "cross-cultural ties",
+               "tab:green", (Headline("cross_cultural_ties", "final", "Chinese-US follow ties at the end (ties)",
+                                      "cross-cultural ties", compare=True, objective="maximize"),),
+               sum_of=("cn_follows_of_us_users", "us_follows_of_cn_users")),
+    )  # fmt: skip
+
+    def __init__(self, n_us: int, n_cn: int) -> None:
+        self.n_us = n_us
+        self.ties = TieSet(n_us)  # Chinese user -> US user follows
+        self.back_ties = TieSet(n_cn)  # US user -> Chinese user follows
+
+    def add(self, viewer: np.ndarray, author: np.ndarray, follow_back: np.ndarray) -> np.ndarray:
+        """Record today's follows (viewer -> author) and follow-backs; returns new Chinese followers per US user."""
+        new = self.ties.add(viewer, author)
+        back = follow_back & new
+        self.back_ties.add(author[back], viewer[back])
+        return np.bincount(author[new], minlength=self.n_us)
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(Chinese follower, US user) of every tie."""
+        return self.ties.pairs()
+
+    def measure(self, today: object) -> dict[str, float]:
+        return {"cn_follows_of_us_users": len(self.ties), "us_follows_of_cn_users": len(self.back_ties)}

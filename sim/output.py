@@ -24,6 +24,7 @@ from sim import __version__  # noqa: E402
 from sim.ensemble import RunResult, dates, series_band, summarize  # noqa: E402
 from sim.model import REPORTERS  # noqa: E402
 from sim.params import PARAMETER_SET_VERSION, Scenario  # noqa: E402
+from sim.results import outputs  # noqa: E402
 from sim.scenario import scenario_to_dict  # noqa: E402
 
 
@@ -123,26 +124,25 @@ def _finish(ax: Axes, title: str, ylabel: str) -> None:
     ax.legend(fontsize=8, loc="upper right")
 
 
-Line = tuple[str, str, str]  # (column, label, colour)
-
-
 def _figure(
     path: Path,
     scenario: Scenario,
     results: list[RunResult],
-    panels: list[tuple[str, str, float, list[Line]]],
+    panels: list[tuple[str, str, float, list[str]]],
     *,
     stacked: bool = False,
 ) -> None:
-    """One PNG with a panel per (title, y label, scale, lines); the first panel of the DAU figure also
-    gets the observed points."""
+    """One PNG with a panel per (title, y label, scale, series names); each series' label and colour come
+    from its declaration (`sim.results.Output`). The first panel of the DAU figure also gets the observed
+    points."""
+    declared = outputs()
     fig, axes = subplots(
         *((len(panels), 1) if stacked else (1, len(panels))), figsize=(9, 6.5) if stacked else (12, 4.5), sharex=stacked
     )
-    for k, (ax, (title, ylabel, scale, lines)) in enumerate(zip(axes, panels)):
-        for column, label, color in lines:
-            _band_plot(ax, scenario, results, column, label, color, scale=scale)
-        if k == 0 and lines[0][0] == "us_rednote_dau" and (obs := observed_points("rednote_us_dau", scenario)):
+    for k, (ax, (title, ylabel, scale, columns)) in enumerate(zip(axes, panels)):
+        for column in columns:
+            _band_plot(ax, scenario, results, column, declared[column].legend, declared[column].color, scale=scale)
+        if k == 0 and columns[0] == "us_rednote_dau" and (obs := observed_points("rednote_us_dau", scenario)):
             ax.scatter(
                 [d for d, _ in obs], [v / scale for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)"
             )
@@ -155,32 +155,16 @@ def _figure(
 def plot_all(folder: Path, scenario: Scenario, results: list[RunResult]) -> None:
     runs = f"{len(results)} run{'s' if len(results) > 1 else ''}, seed {scenario.seed}"
     _figure(folder / "us_rednote.png", scenario, results, [
-        (f"{scenario.name}: US users active on RedNote ({runs})", "million people", 1e6, [("us_rednote_dau", "model", "tab:red")]),
-        ("Daily sign-ups and returns", "million people per day", 1e6, [
-            ("us_rednote_signups", "new accounts", "tab:blue"),
-            ("us_rednote_reactivations", "dormant accounts back", "tab:orange"),
-        ]),
+        (f"{scenario.name}: US users active on RedNote ({runs})", "million people", 1e6, ["us_rednote_dau"]),
+        ("Daily sign-ups and returns", "million people per day", 1e6, ["us_rednote_signups", "us_rednote_reactivations"]),
     ], stacked=True)  # fmt: skip
     _figure(folder / "platform_mix.png", scenario, results, [
-        ("US users active on TikTok / other app", "million people", 1e6, [
-            ("us_mix_tiktok_only", "TikTok only", "black"), ("us_other_dau", "other app", "tab:purple"),
-        ]),
+        ("US users active on TikTok / other app", "million people", 1e6, ["us_mix_tiktok_only", "us_other_dau"]),
         ("US users on RedNote", "million people", 1e6, [
-            ("us_mix_both", "TikTok and RedNote", "tab:red"),
-            ("us_mix_rednote_only", "RedNote only", "tab:orange"),
-            ("us_rednote_dormant", "dormant RedNote account", "tab:gray"),
-            ("accounts_banned", "banned", "tab:brown"),
-            ("accounts_blocked_unverified", "blocked (real-name)", "tab:pink"),
+            "us_mix_both", "us_mix_rednote_only", "us_rednote_dormant", "accounts_banned", "accounts_blocked_unverified",
         ]),
     ])  # fmt: skip
     _figure(folder / "moderation.png", scenario, results, [
-        ("Moderation per day", "thousand posts", 1e3, [
-            ("posts_held", "posts held for review", "tab:blue"),
-            ("posts_removed", "posts removed", "tab:red"),
-            ("complaints", "complaints", "tab:orange"),
-            ("review_backlog", "review backlog", "tab:gray"),
-        ]),
-        ("US accounts banned (cumulative)", "thousand people", 1e3, [
-            ("accounts_banned", "banned", "tab:brown"), ("wrongful_bans", "wrongful bans", "tab:red"),
-        ]),
+        ("Moderation per day", "thousand posts", 1e3, ["posts_held", "posts_removed", "complaints", "review_backlog"]),
+        ("US accounts banned (cumulative)", "thousand people", 1e3, ["accounts_banned", "wrongful_bans"]),
     ])  # fmt: skip

@@ -1,4 +1,4 @@
-"""The platform regulator: RedNote's moderation under state pressure, and the platform's policy levers.
+"""The platform regulator: RedNote's moderation under state pressure.
 
 What the regulator does each day:
   at the start of the day (`enforce`):
@@ -12,8 +12,10 @@ What the regulator does each day:
        the rest, less accurately on foreign text unless translation is on;
     5. tightening follows the share of removed content, plus a jump on the state directive's day;
        capacity grows after the directive (hiring).
-Policy levers read from `PlatformSchedule`: translation (start, quality, grey test), real-name
-verification (scope, start), walled-off international feed, service failures.
+The platform's dated policy (translation, real-name verification, the directive) reaches it through the
+day's context (`sim.events.Day`). The regulator owns its records (backlog, complaints, strikes, bans,
+tightening, capacity) and returns its decisions about accounts (`Moderation`: who is blocked, who is
+banned) and the posts it lets through; the US population applies them.
 """
 
 from __future__ import annotations
@@ -23,89 +25,14 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from sim.params import TOPICS, Mechanisms, Platform, Scenario
+from sim.events import Day
+from sim.params import TOPICS, Mechanisms, Platform
+from sim.results import Headline, Output
 from sim.streams import Streams
-from sim.us_users import ACTIVE, BANNED, BLOCKED, DORMANT, UsUsers
+from sim.us_users import ACTIVE, DORMANT, Moderation, Posts, UsUsers
 
 POLITICS = TOPICS.index("politics")
 HELD_WEIGHT, REMOVED_WEIGHT = 0.5, 1.0  # how much a held / removed post weighs in a user's moderation memory
-
-
-@dataclass(frozen=True)
-class PlatformSchedule:
-    """Day-by-day platform policy (index = day), from the scenario's `platform` section."""
-
-    translation_quality: np.ndarray
-    grey_translation_quality: np.ndarray
-    verify_new_accounts: np.ndarray
-    real_name_sweep_day: int | None
-    visibility: np.ndarray
-    degradation: np.ndarray
-    directive_day: int | None
-
-
-def build_platform_schedule(scenario: Scenario) -> PlatformSchedule:
-    platform, days = scenario.platform, scenario.days
-    dates = np.array([scenario.date_of(d) for d in range(days)])
-
-    def from_day(date) -> np.ndarray:
-        return np.zeros(days, dtype=bool) if date is None else dates >= date
-
-    tr = platform.translation
-    translation = from_day(tr.start) * tr.quality
-    grey = from_day(tr.grey_test_start) * tr.quality
-    rn = platform.real_name
-    verify = from_day(rn.start) if rn.scope != "none" else np.zeros(days, dtype=bool)
-    sweep = None
-    if rn.scope == "all_foreign" and rn.start is not None:
-        sweep = max(scenario.day_of(rn.start), 0)
-        sweep = sweep if sweep < days else None
-    wg = platform.walled_garden
-    walled = (from_day(wg.start) if wg.start is not None else np.ones(days, dtype=bool)) & wg.enabled
-    degradation = np.zeros(days)
-    for failure in platform.service_degradations:
-        d = scenario.day_of(failure.date)
-        if 0 <= d < days:
-            degradation[d] = max(degradation[d], failure.severity)
-    directive = None
-    if platform.moderation.directive_date is not None:
-        d = scenario.day_of(platform.moderation.directive_date)
-        directive = max(d, 0) if d < days else None
-    return PlatformSchedule(
-        translation_quality=translation,
-        grey_translation_quality=grey,
-        verify_new_accounts=verify,
-        real_name_sweep_day=sweep,
-        visibility=np.where(walled, wg.cross_visibility, 1.0),
-        degradation=degradation,
-        directive_day=directive,
-    )
-
-
-@dataclass
-class Posts:
-    """A batch of foreign posts (one row each)."""
-
-    author: np.ndarray
-    topic: np.ndarray
-    violating: np.ndarray
-    created: np.ndarray
-
-    @classmethod
-    def empty(cls) -> Posts:
-        return cls(np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, bool), np.zeros(0, np.int32))
-
-    def __len__(self) -> int:
-        return int(self.author.size)
-
-    def take(self, mask_or_index: np.ndarray) -> Posts:
-        return Posts(
-            self.author[mask_or_index], self.topic[mask_or_index], self.violating[mask_or_index], self.created[mask_or_index]
-        )
-
-    @staticmethod
-    def concat(*batches: Posts) -> Posts:
-        return Posts(*(np.concatenate([getattr(b, f) for b in batches]) for f in ("author", "topic", "violating", "created")))
 
 
 def machine_removes(violating: np.ndarray, u: np.ndarray, detection: float, false_positive: float) -> np.ndarray:
@@ -129,19 +56,55 @@ class DayCounts:
     reviews: int = 0
     removed: int = 0
     held: int = 0
-    released: int = 0
     screened: int = 0
     banned: int = 0
     wrongful_banned: int = 0
     blocked_by_sweep: int = 0
+    published: int = 0
     moderation_events: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    blocked: list[np.ndarray] = field(default_factory=list)  # decisions not yet handed to the users
+    bans: list[np.ndarray] = field(default_factory=list)
+
+    def decisions(self) -> Moderation:
+        """Hand over (and forget) the account decisions taken since the last call."""
+        out = Moderation(
+            np.concatenate([np.zeros(0, np.int64), *self.blocked]).astype(np.int64),
+            np.concatenate([np.zeros(0, np.int64), *self.bans]).astype(np.int64),
+        )
+        self.blocked, self.bans = [], []
+        return out
 
 
 class Regulator(mesa.Agent):
-    """RedNote's moderation desk. One agent; its state is the backlog, tightening and capacity."""
+    """RedNote's moderation desk. One agent; its state is the backlog, strikes, tightening and capacity."""
+
+    OUTPUTS = (
+        Output("posts_published", "US posts that became visible that day", "posts", "us", "posts published"),
+        Output("posts_held", "US posts sent to manual review that day", "posts", "us", "posts held for review", "tab:blue", (
+            Headline("moderation_load", "total", "US posts sent to manual review over the horizon (posts)", "moderation load"),
+        )),
+        Output("posts_removed", "US posts removed that day", "posts", "us", "posts removed", "tab:red", (
+            Headline("posts_removed", "total", "US posts removed over the horizon (posts)", "posts removed", compare=True),
+        )),
+        Output("reviews", "manual reviews done that day", "reviews", "us", "reviews", "tab:purple"),
+        Output("review_backlog", "US posts waiting for manual review at the end of the day", "posts", "us", "review backlog",
+               "tab:gray", (
+            Headline("peak_review_backlog", "peak", "largest review backlog (posts)", "peak review backlog", objective="minimize"),
+        )),
+        Output("review_capacity", "manual reviews the platform can do per day", "reviews", "real", "review capacity"),
+        Output("accounts_banned", "US accounts banned since the start (stock)", "people", "us", "banned", "tab:brown", (
+            Headline("accounts_banned", "final", "US accounts banned by the end (people)", "accounts banned"),
+        )),
+        Output("wrongful_bans", "banned US accounts none of whose removed posts broke the rules (stock)", "people", "us",
+               "wrongful bans", "tab:pink", (
+            Headline("wrongful_bans", "final", "banned US accounts with no rule-breaking post (people)", "wrongful bans",
+                     compare=True, objective="minimize"),
+        )),
+        Output("moderation_tightening", "regulator's tightening level, 0 to 1", "index", "real", "tightening"),
+    )  # fmt: skip
 
     def __init__(
-        self, model: mesa.Model, platform: Platform, mechanisms: Mechanisms, schedule: PlatformSchedule, us_weight: float
+        self, model: mesa.Model, platform: Platform, mechanisms: Mechanisms, n_us: int, us_weight: float, streams: Streams
     ) -> None:
         super().__init__(model)
         # Mesa 3.3 keeps every model that ever had an agent as a key of the class-level Agent._ids, so
@@ -149,7 +112,7 @@ class Regulator(mesa.Agent):
         # (mesa issue #3179, fixed upstream by PR #3180; Mesa 3.5 has no such table). The id is assigned;
         # the entry is not needed.
         getattr(mesa.Agent, "_ids", {}).pop(model, None)
-        self.params, self.mech, self.schedule, self.us_weight = platform.moderation, mechanisms, schedule, us_weight
+        self.params, self.mech, self.us_weight, self.streams = platform.moderation, mechanisms, us_weight, streams
         self.verification_friction = platform.real_name.verification_friction
         self.capacity = platform.moderation.review_capacity  # real reviews per day
         self.tightening = 0.0
@@ -160,18 +123,24 @@ class Regulator(mesa.Agent):
         self.banned_total = 0
         self.wrongful_banned_total = 0
         self.removed_total = 0
+        self.strikes = np.zeros(n_us, dtype=np.int16)  # removed posts per US account
+        self.true_strikes = np.zeros(n_us, dtype=np.int16)  # removed posts that really broke the rules
+        self.banned = np.zeros(n_us, dtype=bool)
 
     def step(self) -> None:  # pragma: no cover - the model calls enforce/screen in its fixed order
         raise RuntimeError("MigrationModel calls Regulator.enforce and Regulator.screen explicitly")
 
     # ----------------------------------------------------------------------------------------------
-    def enforce(self, day: int, us: UsUsers, streams: Streams) -> Posts:
-        """Start of day: real-name sweep, reviews, expiry of held posts, bans. Returns released posts."""
+    def enforce(self, today: Day, us: UsUsers) -> tuple[Posts, Moderation]:
+        """Start of day: real-name sweep, reviews, expiry of held posts, bans. Returns the released posts
+        (including any whose author is shut today: the users decide what can still be seen) and the
+        decisions about accounts."""
+        day, streams = today.day, self.streams
         self.today = DayCounts(moderation_events=np.zeros(us.n, dtype=np.float32))
-        if self.schedule.real_name_sweep_day == day:
-            self._real_name_sweep(day, us, streams)
+        if today.real_name_sweep:
+            self._real_name_sweep(day, us)
         if not self.mech.moderation:
-            return Posts.empty()
+            return Posts.empty(), self.today.decisions()
         p = self.params
         rng = streams.get("regulator.review", day)
         budget = _stochastic_round(self.capacity / self.us_weight, rng)
@@ -186,97 +155,113 @@ class Regulator(mesa.Agent):
             min(1.0, p.complaint_malicious_success * (1 + self.tightening)),
         )
         self.complained, self.complaint_counts = Posts.empty(), np.zeros(0, dtype=np.int64)
-        self._remove(reviewed.take(removed), us, rng)
+        self._remove(reviewed.take(removed), rng)
         budget -= k
         # 2. backlog, first in first out
         k = min(budget, len(self.backlog))
         batch, self.backlog = self.backlog.take(slice(0, k)), self.backlog.take(slice(k, None))
         removed_b = np.where(batch.violating, rng.random(k) < p.manual_detection, rng.random(k) < p.manual_false_positive)
-        self._remove(batch.take(removed_b), us, rng)
+        self._remove(batch.take(removed_b), rng)
         released = batch.take(~removed_b)
         # 3. held too long: the machine decides
         expired = (day - self.backlog.created) >= p.max_hold_days
         late, self.backlog = self.backlog.take(expired), self.backlog.take(~expired)
-        detection, false_positive = self._machine_rates(day)
+        detection, false_positive = self._machine_rates(today)
         late_removed = machine_removes(late.violating, rng.random(len(late)), detection, false_positive)
-        self._remove(late.take(late_removed), us, rng)
+        self._remove(late.take(late_removed), rng)
         released = Posts.concat(released, late.take(~late_removed))
-        # released posts only reach viewers if their author can still be seen
-        released = released.take(np.isin(us.state[released.author], (ACTIVE, DORMANT)))
         self.today.reviews = int(reviewed.author.size + batch.author.size)
-        self.today.released = len(released)
-        return released
+        return released, self.today.decisions()
 
-    def screen(self, day: int, posts: Posts, us: UsUsers, streams: Streams) -> Posts:
-        """Machine screening of today's new posts: hold, remove or publish. Returns published posts."""
+    def screen(self, today: Day, posts: Posts) -> tuple[Posts, Moderation]:
+        """Machine screening of today's new posts: hold, remove or publish. Returns the published posts
+        and the decisions about accounts."""
         self.today.screened = len(posts)
         if not self.mech.moderation:
-            return posts
-        p = self.params
-        rng = streams.get("regulator.screen", day)
-        quality = self.schedule.translation_quality[day]
+            return posts, self.today.decisions()
+        p, day = self.params, today.day
+        rng = self.streams.get("regulator.screen", day)
+        quality = today.translation_quality
         manual = min(1.0, p.manual_share_foreign * (1.0 - p.translation_accuracy_gain * quality) * (1.0 + self.tightening))
         held = rng.random(len(posts)) < manual if p.max_hold_days > 0 else np.zeros(len(posts), dtype=bool)
         self.backlog = Posts.concat(self.backlog, posts.take(held))
         self.today.held = int(held.sum())
         np.add.at(self.today.moderation_events, posts.author[held], HELD_WEIGHT)
         decided = posts.take(~held)
-        detection, false_positive = self._machine_rates(day)
+        detection, false_positive = self._machine_rates(today)
         removed = machine_removes(decided.violating, rng.random(len(decided)), detection, false_positive)
-        self._remove(decided.take(removed), us, rng)
-        self._update_pressure(day, len(posts))
-        return decided.take(~removed)
+        self._remove(decided.take(removed), rng)
+        self._update_pressure(today, len(posts))
+        return decided.take(~removed), self.today.decisions()
 
     def receive_complaints(self, published: Posts, complaints_per_post: np.ndarray) -> None:
-        """Chinese users' complaints, reviewed at the start of tomorrow."""
+        """Chinese users' complaints about today's published posts, reviewed at the start of tomorrow."""
+        self.today.published = len(published)
         has = complaints_per_post > 0
         self.complained = published.take(has)
         self.complaint_counts = complaints_per_post[has].astype(np.int64)
 
     # ----------------------------------------------------------------------------------------------
-    def _machine_rates(self, day: int) -> tuple[float, float]:
-        p, quality = self.params, self.schedule.translation_quality[day]
+    def _machine_rates(self, today: Day) -> tuple[float, float]:
+        p, quality = self.params, today.translation_quality
         detection = p.machine_detection + (p.manual_detection - p.machine_detection) * p.translation_accuracy_gain * quality
         detection = min(1.0, detection * (1.0 + self.tightening))
         false_positive = min(1.0, p.machine_false_positive * (1.0 + 2.0 * self.tightening))
         return detection, false_positive
 
-    def _remove(self, removed: Posts, us: UsUsers, rng: np.random.Generator) -> None:
+    def _remove(self, removed: Posts, rng: np.random.Generator) -> None:
         """Strikes for removed posts; bans at the strike limit or, for politics, sometimes at once."""
         if len(removed) == 0:
             return
         self.today.removed += len(removed)
         self.removed_total += len(removed)
         np.add.at(self.today.moderation_events, removed.author, REMOVED_WEIGHT)
-        np.add.at(us.strikes, removed.author, 1)
-        np.add.at(us.true_strikes, removed.author, removed.violating.astype(np.int16))
+        np.add.at(self.strikes, removed.author, 1)
+        np.add.at(self.true_strikes, removed.author, removed.violating.astype(np.int16))
         sudden = removed.author[(removed.topic == POLITICS) & (rng.random(len(removed)) < self.params.political_ban_prob)]
-        candidates = np.union1d(removed.author[us.strikes[removed.author] >= self.params.strike_limit], sudden)
-        candidates = candidates[us.state[candidates] != BANNED]
-        us.state[candidates] = BANNED
-        wrongful = int((us.true_strikes[candidates] == 0).sum())
+        candidates = np.union1d(removed.author[self.strikes[removed.author] >= self.params.strike_limit], sudden)
+        candidates = candidates[~self.banned[candidates]]
+        self.banned[candidates] = True
+        self.today.bans.append(candidates)
+        wrongful = int((self.true_strikes[candidates] == 0).sum())
         self.today.banned += candidates.size
         self.today.wrongful_banned += wrongful
         self.banned_total += candidates.size
         self.wrongful_banned_total += wrongful
 
-    def _update_pressure(self, day: int, n_posts: int) -> None:
+    def _update_pressure(self, today: Day, n_posts: int) -> None:
         p = self.params
         removed_share = self.today.removed / n_posts if n_posts else 0.0
         pressure = p.tightening_gain * max(0.0, removed_share - p.violation_tolerance)
-        if self.schedule.directive_day == day:
+        if today.directive:
             pressure += p.directive_tightening
         self.tightening = float(np.clip(self.tightening * (1.0 - p.tightening_decay) + pressure, 0.0, 1.0))
-        if self.schedule.directive_day is not None and day >= self.schedule.directive_day:
+        if today.after_directive:
             self.capacity = min(p.capacity_max, self.capacity * (1.0 + p.capacity_growth_per_day))
 
-    def _real_name_sweep(self, day: int, us: UsUsers, streams: Streams) -> None:
+    def _real_name_sweep(self, day: int, us: UsUsers) -> None:
+        """Every foreign account holder must verify with mainland credentials: those who cannot are blocked."""
         holders = np.isin(us.state, (ACTIVE, DORMANT))
         friction = self.verification_friction
-        passes = us.has_credentials & (streams.uniform("regulator.sweep", day, us.n) >= friction)
-        blocked = holders & ~passes
-        us.state[blocked] = BLOCKED
-        self.today.blocked_by_sweep = int(blocked.sum())
+        passes = us.has_credentials & (self.streams.uniform("regulator.sweep", day, us.n) >= friction)
+        blocked = np.flatnonzero(holders & ~passes)
+        self.today.blocked.append(blocked)
+        self.today.blocked_by_sweep = int(blocked.size)
+
+    def measure(self, today: Day) -> dict[str, float]:
+        """Today's agent-level values of `OUTPUTS` (review capacity is already in real reviews)."""
+        t = self.today
+        return {
+            "posts_published": t.published,
+            "posts_held": t.held,
+            "posts_removed": t.removed,
+            "reviews": t.reviews,
+            "review_backlog": len(self.backlog),
+            "review_capacity": self.capacity,
+            "accounts_banned": self.banned_total,
+            "wrongful_bans": self.wrongful_banned_total,
+            "moderation_tightening": self.tightening,
+        }
 
 
 def _stochastic_round(x: float, rng: np.random.Generator) -> int:

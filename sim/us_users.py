@@ -1,15 +1,17 @@
 """US TikTok users (the migrants): traits, per-platform state and every daily rule.
 
-What a US user does each day (`UsUsers.step`, all users at once, from the state at the start of the day):
+What a US user does each day (`UsUsers.decide`, all users at once, from the state at the start of the day):
   1. looks at the accounts they follow: how many recently moved to RedNote (exposure), how many are active;
   2. without a RedNote account: may sign up (ban salience x motive, a push if TikTok is dark, and peer
      exposure), subject to real-name verification; with a dormant account: may come back;
   3. active on RedNote: stays active with probability sigmoid(utility), else goes dormant;
   4. opens TikTok if it works and is installed (loses the app sometimes; reinstalls only while in stores),
      and the other app (Lemon8/Instagram-like outside option);
-  5. if active on RedNote, may post, on a topic drawn from a personal topic mix.
-After the Chinese users have reacted, `receive_feedback` folds replies, new followers and moderation into
-the memories that enter tomorrow's utility.
+  5. if active on RedNote, may post, on a topic drawn from a personal topic mix; whether a post breaks
+     the platform's rules is a property of the post (by topic).
+The population owns its state: the regulator's decisions (bans, blocks) are applied here
+(`apply_moderation`), and after the Chinese users have reacted `receive_feedback` folds replies, new
+followers and moderation into the memories that enter tomorrow's utility.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim import network
+from sim.events import Day
 from sim.params import TOPICS, Mechanisms, Population
 from sim.params import UsUsers as UsParams
+from sim.results import Headline, Output, run_headlines
 from sim.streams import Streams
 
 NONE, ACTIVE, DORMANT, BANNED, BLOCKED = 0, 1, 2, 3, 4
@@ -29,23 +33,45 @@ NONE, ACTIVE, DORMANT, BANNED, BLOCKED = 0, 1, 2, 3, 4
 real-name verification) are absorbing."""
 STATE_NAMES = ("none", "active", "dormant", "banned", "blocked")
 LONG_AGO = -(10**6)  # "activated" day of accounts that were active before the run
+RETENTION_DAYS = (7, 30, 90)
+
+
+@dataclass
+class Posts:
+    """A batch of US users' posts (one row each): author, topic, whether it breaks the rules, day made."""
+
+    author: np.ndarray
+    topic: np.ndarray
+    violating: np.ndarray
+    created: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Posts:
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, bool), np.zeros(0, np.int32))
+
+    def __len__(self) -> int:
+        return int(self.author.size)
+
+    def take(self, mask_or_index: np.ndarray | slice) -> Posts:
+        return Posts(
+            self.author[mask_or_index], self.topic[mask_or_index], self.violating[mask_or_index], self.created[mask_or_index]
+        )
+
+    @staticmethod
+    def concat(*batches: Posts) -> Posts:
+        return Posts(*(np.concatenate([getattr(b, f) for b in batches]) for f in ("author", "topic", "violating", "created")))
 
 
 @dataclass(frozen=True)
-class UsToday:
-    """What US users see of the world today (from `sim.events` and the platform's policy)."""
+class Moderation:
+    """The regulator's decisions about US accounts, for the population to apply."""
 
-    day: int
-    salience: float
-    creator_salience: float  # salience as creators see it (includes creator-only news)
-    tiktok_up: float
-    in_store: bool
-    translation_quality: float  # for everyone (0 = no translation)
-    grey_translation_quality: float  # for users in the grey test
-    verify_new_accounts: bool
-    verification_friction: float
-    degradation: float
-    tie_scale: float  # real Chinese followers per agent-level tie, per real US user
+    blocked: np.ndarray  # accounts blocked for lacking mainland credentials (indices)
+    banned: np.ndarray  # accounts banned (indices)
+
+    @classmethod
+    def none(cls) -> Moderation:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def beta_with_mean(rng: np.random.Generator, mean: float, n: int, concentration: float = 2.0) -> np.ndarray:
@@ -161,6 +187,38 @@ def draw_topics(u: np.ndarray, topic_cdf: np.ndarray) -> np.ndarray:
 class UsUsers:
     """US users as rows of arrays: agent id = row index; rows are never deleted."""
 
+    OUTPUTS = (
+        Output("us_rednote_dau", "US users active on RedNote that day", "people", "us", "US users on RedNote (model)", "tab:red", (
+            Headline("peak_us_rednote_dau", "peak", "highest US RedNote DAU (people)", "peak US DAU", compare=True),
+            Headline("final_us_rednote_dau", "final", "US RedNote DAU on the last day (people)", "final US DAU"),
+        )),
+        Output("us_rednote_signups", "new US RedNote accounts that day", "people", "us", "new accounts", "tab:blue", (
+            Headline("total_signups", "total", "new US RedNote accounts over the horizon (people)", "new US accounts", compare=True),
+        )),
+        Output("us_rednote_cumulative_signups", "new US RedNote accounts since the start", "people", "us", "new accounts (cumulative)"),
+        Output("us_rednote_reactivations", "dormant US accounts that came back that day", "people", "us",
+               "dormant accounts back", "tab:orange"),
+        Output("us_rednote_dormant", "US accounts that exist but were not used that day", "people", "us",
+               "dormant RedNote account", "tab:gray"),
+        Output("us_tiktok_dau", "US users who opened TikTok that day", "people", "us", "TikTok", "tab:cyan"),
+        Output("us_other_dau", "US users active on the other app (Lemon8/Instagram-like) that day", "people", "us",
+               "other app", "tab:purple"),
+        Output("us_mix_tiktok_only", "US users active on TikTok but not RedNote", "people", "us", "TikTok only", "black"),
+        Output("us_mix_both", "US users active on both TikTok and RedNote", "people", "us", "TikTok and RedNote", "tab:olive"),
+        Output("us_mix_rednote_only", "US users active on RedNote but not TikTok", "people", "us", "RedNote only", "tab:orange"),
+        Output("accounts_blocked_unverified", "US accounts blocked for lacking mainland credentials (stock)", "people", "us",
+               "blocked (real-name)", "tab:pink", (
+            Headline("accounts_blocked_unverified", "final",
+                     "US accounts blocked by real-name verification at the end (people)", "blocked by real-name"),
+        )),
+        Output("us_posts", "posts by US users that day", "posts", "us", "posts by US users"),
+    )  # fmt: skip
+    RUN_HEADLINES = run_headlines(*(
+        Headline(f"retention_day{d}", "run", f"share of migrants active on RedNote {d} days after their own sign-up",
+                 f"Day-{d} retention", compare=d >= 30, objective="maximize" if d == 90 else None)
+        for d in RETENTION_DAYS
+    ))  # fmt: skip
+
     def __init__(
         self,
         params: UsParams,
@@ -169,16 +227,23 @@ class UsUsers:
         follows: sp.csr_matrix,
         n: int,
         weight: float,
+        *,
         grey_test_share: float,
         credential_share: float,
+        verification_friction: float,
         creator_share: float,
+        tie_scale: float,
+        topic_violation: np.ndarray,
         streams: Streams,
     ) -> None:
         self.p, self.mech, self.follows, self.n, self.weight = params, mechanisms, follows, n, weight
+        self.streams, self.tie_scale, self.verification_friction = streams, tie_scale, verification_friction
+        self.topic_violation = np.asarray(topic_violation)
         rng = streams.get("us.traits")
         p = params
         self.n_following = network.out_degree(follows)
         self.followers = network.in_degree(follows)
+        self.author_reach = (1.0 + np.log1p(self.followers)).astype(np.float64)  # how far a post travels
         # -- traits (fixed for the run)
         self.protest = beta_with_mean(rng, p.protest_mean, n)
         self.curiosity = beta_with_mean(rng, p.curiosity_mean, n)
@@ -218,8 +283,6 @@ class UsUsers:
         self.join_signal = np.zeros(n, dtype=np.float32)  # decaying "just moved to RedNote" signal
         self.engagement = np.zeros(n, dtype=np.float32)  # remembered replies per day (real)
         self.moderation = np.zeros(n, dtype=np.float32)  # remembered held/removed posts per day
-        self.strikes = np.zeros(n, dtype=np.int16)
-        self.true_strikes = np.zeros(n, dtype=np.int16)  # strikes for posts that really broke the rules
         self.cn_followers = np.zeros(n, dtype=np.int32)  # agent-level cross-cultural ties received
         self.tiktok_installed = np.ones(n, dtype=bool)
         self.tiktok_active = rng.random(n) < self.tiktok_propensity
@@ -227,19 +290,24 @@ class UsUsers:
         self.signed_up_today = np.zeros(n, dtype=bool)
         self.activated_today = np.zeros(n, dtype=bool)
         self.blocked_today = np.zeros(n, dtype=bool)
+        self.posts_today = 0
         s0 = min(p.other_initial_share, 0.99)
         self.other_base_rate = p.other_lapse * s0 / (1.0 - s0)  # keeps the other app's share steady
         memory = p.exposure_memory_days
         self.signal_decay = 1.0 if memory is None else float(np.exp(-1.0 / memory))
         self.memory_decay = float(np.exp(-1.0 / p.engagement_memory_days))
+        # -- what is measured over the run
+        self.cumulative_signups = 0
+        self.retention_hits = dict.fromkeys(RETENTION_DAYS, 0)
+        self.retention_cohort = dict.fromkeys(RETENTION_DAYS, 0)
 
     # ----------------------------------------------------------------------------------------------
-    def step(self, today: UsToday, streams: Streams) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, today: Day) -> Posts:
         """One day of decisions (synchronous: everyone reacts to the state at the start of the day).
 
-        Returns today's posts as (author index, topic index) arrays.
+        Returns today's posts.
         """
-        p, mech, n, day = self.p, self.mech, self.n, today.day
+        p, mech, n, day, streams = self.p, self.mech, self.n, today.day, self.streams
         active = self.state == ACTIVE
         exposure = network.exposure(self.follows, self.join_signal, self.n_following)
         tiktok_works = (today.tiktok_up * self.tiktok_installed).astype(np.float32)
@@ -251,7 +319,7 @@ class UsUsers:
         acts = adopt(hazard, u_join, p, mech, exposure, self.threshold)
         joins = acts & (self.state == NONE)
         if today.verify_new_accounts:
-            verified = self.has_credentials & (streams.uniform("us.verify", day, n) >= today.verification_friction)
+            verified = self.has_credentials & (streams.uniform("us.verify", day, n) >= self.verification_friction)
             self.blocked_today = joins & ~verified
             joins &= verified
         else:
@@ -278,10 +346,10 @@ class UsUsers:
         # Followers notice sign-ups ("I just joined RedNote"), not quiet returns.
         self.join_signal = np.minimum(self.join_signal * self.signal_decay + joins, 1.0).astype(np.float32)
 
-        self._use_tiktok_and_other(today, streams)
-        return self._post(day, streams)
+        self._use_tiktok_and_other(today)
+        return self._post(day)
 
-    def stay_utility_of(self, idx: np.ndarray, today: UsToday, active: np.ndarray, tiktok_works: np.ndarray) -> np.ndarray:
+    def stay_utility_of(self, idx: np.ndarray, today: Day, active: np.ndarray, tiktok_works: np.ndarray) -> np.ndarray:
         """Utility of staying active for users ``idx`` (see `stay_utility`)."""
         p = self.p
         quality = np.where(
@@ -292,7 +360,7 @@ class UsUsers:
             self.mech,
             taste=self.taste[idx],
             engagement=self.engagement[idx],
-            ties_real=self.cn_followers[idx] * today.tie_scale,
+            ties_real=self.cn_followers[idx] * self.tie_scale,
             friends_share=network.exposure(self.follows[idx], active, self.n_following[idx]),
             fit=self.fit[idx],
             protest=self.protest[idx],
@@ -307,8 +375,8 @@ class UsUsers:
             degradation=today.degradation,
         )
 
-    def _use_tiktok_and_other(self, today: UsToday, streams: Streams) -> None:
-        p, n = self.p, self.n
+    def _use_tiktok_and_other(self, today: Day) -> None:
+        p, n, streams = self.p, self.n, self.streams
         u = streams.uniform("us.tiktok_app", today.day, n)
         lose = self.tiktok_installed & (u < p.device_churn)
         regain = ~self.tiktok_installed & today.in_store & (u < p.reinstall_prob)
@@ -320,15 +388,27 @@ class UsUsers:
         join_other = -np.expm1(-(self.other_base_rate + p.other_join_rate * today.salience))
         self.other_active = np.where(self.other_active, u >= p.other_lapse, u < join_other)
 
-    def _post(self, day: int, streams: Streams) -> tuple[np.ndarray, np.ndarray]:
-        p = self.p
+    def _post(self, day: int) -> Posts:
+        p, streams = self.p, self.streams
         prob = np.where(self.is_creator, p.creator_post_prob, p.post_prob)
         posts = (self.state == ACTIVE) & (streams.uniform("us.post", day, self.n) < prob)
         authors = np.flatnonzero(posts).astype(np.int32)
         topics = draw_topics(streams.uniform("us.topic", day, self.n)[authors], self.topic_cdf[authors])
-        return authors, topics
+        # per-user draw, so which posts break the rules is common across scenarios
+        violating = streams.uniform("us.violation", day, self.n)[authors] < self.topic_violation[topics]
+        self.posts_today = int(authors.size)
+        return Posts(authors, topics, violating, np.full(authors.size, day, np.int32))
 
     # ----------------------------------------------------------------------------------------------
+    def apply_moderation(self, decisions: Moderation) -> None:
+        """The regulator's decisions: blocked accounts (real-name), then bans (a ban overrides a block)."""
+        self.state[decisions.blocked] = BLOCKED
+        self.state[decisions.banned] = BANNED
+
+    def can_be_seen(self, authors: np.ndarray) -> np.ndarray:
+        """Whether posts by these authors can still reach viewers (their account exists and is not shut)."""
+        return np.isin(self.state[authors], (ACTIVE, DORMANT))
+
     def receive_feedback(self, replies_real: np.ndarray, moderation_events: np.ndarray, new_cn_followers: np.ndarray) -> None:
         """Fold today's replies (real replies per real user), held/removed posts and new Chinese
         followers into the memories that enter tomorrow's utility."""
@@ -337,6 +417,45 @@ class UsUsers:
         self.moderation = (keep * self.moderation + (1.0 - keep) * moderation_events).astype(np.float32)
         self.cn_followers += new_cn_followers.astype(np.int32)
 
+    # ----------------------------------------------------------------------------------------------
     def counts(self) -> np.ndarray:
         """Agents per RedNote state (index = state code)."""
         return np.bincount(self.state, minlength=len(STATE_NAMES))
+
+    def measure(self, today: Day) -> dict[str, float]:
+        """Today's agent-level values of `OUTPUTS`; also counts the retention cohorts."""
+        day = today.day
+        counts = self.counts()
+        on_rn = self.state == ACTIVE
+        signups = int(self.signed_up_today.sum())
+        self.cumulative_signups += signups
+        for d in RETENTION_DAYS:
+            if day >= d:
+                cohort = self.signup_day == day - d
+                self.retention_cohort[d] += int(cohort.sum())
+                self.retention_hits[d] += int((cohort & on_rn).sum())
+        return {
+            "us_rednote_dau": counts[ACTIVE],
+            "us_rednote_signups": signups,
+            "us_rednote_cumulative_signups": self.cumulative_signups,
+            "us_rednote_reactivations": int((self.activated_today & ~self.signed_up_today).sum()),
+            "us_rednote_dormant": counts[DORMANT],
+            "us_tiktok_dau": int(self.tiktok_active.sum()),
+            "us_other_dau": int(self.other_active.sum()),
+            "us_mix_tiktok_only": int((self.tiktok_active & ~on_rn).sum()),
+            "us_mix_both": int((self.tiktok_active & on_rn).sum()),
+            "us_mix_rednote_only": int((~self.tiktok_active & on_rn).sum()),
+            "accounts_blocked_unverified": counts[BLOCKED],
+            "us_posts": self.posts_today,
+        }
+
+    def retention(self) -> dict[int, float]:
+        """Day-N retention of migrants who signed up in this run: share active N days after sign-up,
+        over the cohorts whose day N fell inside the horizon (NaN if there were none)."""
+        return {
+            d: (self.retention_hits[d] / self.retention_cohort[d]) if self.retention_cohort[d] else float("nan")
+            for d in RETENTION_DAYS
+        }
+
+    def run_metrics(self) -> dict[str, float]:
+        return {f"retention_day{d}": r for d, r in self.retention().items()}

@@ -17,9 +17,8 @@ import mesa
 import numpy as np
 
 from sim import network
-from sim.events import build_us_schedule
+from sim.events import build_platform_schedule, build_us_schedule
 from sim.params import TOPICS, Scenario
-from sim.regulator import build_platform_schedule
 
 NONE, ACTIVE, DORMANT, BANNED, BLOCKED = range(5)
 POLITICS = TOPICS.index("politics")

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from sim import network
-from sim.events import build_us_schedule
-from sim.regulator import build_platform_schedule
+from sim.events import build_platform_schedule, build_us_schedule
 from tests.conftest import small
 
 

@@ -166,7 +166,9 @@ def relabel(model: MigrationModel, rng: np.random.Generator) -> None:
             if isinstance(value, np.ndarray) and value.shape[:1] == (pop.n,):
                 setattr(pop, attr, value[perm])
         pop.follows = pop.follows[perm][:, perm].tocsr()
-    model.author_reach = model.author_reach[perms["us"]]
+    for attr, value in list(vars(model.regulator).items()):  # the regulator's per-account records
+        if isinstance(value, np.ndarray) and value.shape[:1] == (model.n_us,):
+            setattr(model.regulator, attr, value[perms["us"]])
 
 
 def test_relabelling_agents_does_not_change_outcome_distributions():
@@ -177,11 +179,11 @@ def test_relabelling_agents_does_not_change_outcome_distributions():
     for run in range(12):
         m = MigrationModel(s, run=run)
         m.run()
-        plain.append(m.cumulative_signups)
+        plain.append(m.us.cumulative_signups)
         r = MigrationModel(s, run=run)
         relabel(r, np.random.default_rng(run))
         r.run()
-        relabelled.append(r.cumulative_signups)
+        relabelled.append(r.us.cumulative_signups)
     assert plain != relabelled  # the relabelling really changed which draws each user gets
     se = np.sqrt(np.var(plain, ddof=1) / 12 + np.var(relabelled, ddof=1) / 12)
     assert abs(np.mean(plain) - np.mean(relabelled)) < 4 * se

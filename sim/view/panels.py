@@ -17,6 +17,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.model import MigrationModel
 from sim.output import observed_points, subplots
+from sim.results import outputs
 from sim.us_users import ACTIVE, BANNED, BLOCKED, DORMANT
 from sim.view.levers import describe
 
@@ -50,10 +51,13 @@ def _axes(title: str, ylabel: str, model: MigrationModel) -> tuple[Figure, Axes]
     return fig, ax
 
 
-def _lines(ax: Axes, model: MigrationModel, lines: list[tuple[str, str, str]], scale: float) -> None:
+def _lines(ax: Axes, model: MigrationModel, columns: list[str], scale: float, style: str = "-") -> None:
+    """The series so far, each with its declared label and colour (`sim.results.Output`)."""
     x = days_so_far(model)
-    for column, label, colour in lines:
-        ax.plot(x, series(model, column) / scale, color=colour, label=label, linewidth=1.4)
+    declared = outputs()
+    for column in columns:
+        o = declared[column]
+        ax.plot(x, series(model, column) / scale, color=o.color, label=o.legend, linewidth=1.4, linestyle=style)
 
 
 def _finish(fig: Figure, ax: Axes, **legend) -> Figure:
@@ -65,12 +69,7 @@ def _finish(fig: Figure, ax: Axes, **legend) -> Figure:
 def us_rednote_figure(model: MigrationModel) -> Figure:
     """US users active on RedNote and daily sign-ups; the observed 2025 points (Similarweb) in black."""
     fig, ax = _axes("US users on RedNote", "million people", model)
-    _lines(
-        ax,
-        model,
-        [("us_rednote_dau", "active that day", "tab:red"), ("us_rednote_signups", "new accounts that day", "tab:blue")],
-        1e6,
-    )
+    _lines(ax, model, ["us_rednote_dau", "us_rednote_signups"], 1e6)
     observed = observed_points("rednote_us_dau", model.config)
     if observed:
         ax.scatter([d for d, _ in observed], [v / 1e6 for _, v in observed], color="black", s=16, zorder=5,
@@ -82,15 +81,10 @@ def us_rednote_figure(model: MigrationModel) -> Figure:
 def platform_mix_figure(model: MigrationModel) -> Figure:
     """Where US users are: TikTok only, both, RedNote only, dormant RedNote accounts, banned or blocked."""
     fig, ax = _axes("US users by platform", "million people", model)
-    _lines(ax, model, [
-        ("us_mix_tiktok_only", "TikTok only", "black"),
-        ("us_mix_both", "TikTok and RedNote", "tab:purple"),
-        ("us_mix_rednote_only", "RedNote only", "tab:red"),
-        ("us_rednote_dormant", "dormant RedNote account", "tab:orange"),
-    ], 1e6)  # fmt: skip
+    _lines(ax, model, ["us_mix_tiktok_only", "us_mix_both", "us_mix_rednote_only", "us_rednote_dormant"], 1e6)
     x = days_so_far(model)
     ax.plot(x, (series(model, "accounts_banned") + series(model, "accounts_blocked_unverified")) / 1e6,
-            color="tab:brown", label="banned or blocked on RedNote", linewidth=1.4)  # fmt: skip
+            color=outputs()["accounts_banned"].color, label="banned or blocked on RedNote", linewidth=1.4)  # fmt: skip
     ax.set_yscale("symlog", linthresh=1.0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_ylim(0, max(200.0, ax.get_ylim()[1]))
@@ -100,38 +94,25 @@ def platform_mix_figure(model: MigrationModel) -> Figure:
 def moderation_figure(model: MigrationModel) -> Figure:
     """Reviews, removals and backlog per day (left); US accounts banned so far (right axis)."""
     fig, ax = _axes("Moderation of US posts", "thousand posts per day", model)
-    _lines(ax, model, [
-        ("reviews", "manual reviews", "tab:blue"),
-        ("posts_removed", "posts removed", "tab:red"),
-        ("review_backlog", "review backlog", "tab:gray"),
-    ], 1e3)  # fmt: skip
+    _lines(ax, model, ["reviews", "posts_removed", "review_backlog"], 1e3)
     ax.set_ylim(bottom=0)
-    right_lines = [("accounts_banned", "accounts banned (total)", "tab:brown", "--")]
-    return _with_right_axis(fig, ax, model, right_lines, 1e3, "thousand accounts banned", loc="upper right")
+    return _with_right_axis(fig, ax, model, ["accounts_banned"], 1e3, "thousand accounts banned (dashed)", loc="upper right")
 
 
 def hosts_figure(model: MigrationModel) -> Figure:
     """Chinese hosts: shares aware and welcoming (left, %); cross-cultural ties and complaints (right)."""
     fig, ax = _axes("Chinese hosts", "% of Chinese users", model)
-    x = days_so_far(model)
-    ax.plot(x, 100 * series(model, "cn_aware_share"), color="tab:cyan", label="noticed the newcomers (%)")
-    ax.plot(x, 100 * series(model, "cn_welcoming_share"), color="tab:green", label="welcoming attitude (%)")
+    _lines(ax, model, ["cn_aware_share", "cn_welcoming_share"], 0.01)
     ax.set_ylim(0, 100)
-    right_lines = [
-        ("cross_cultural_ties", "cross-cultural ties (M)", "tab:olive", "--"),
-        ("complaints", "complaints per day (M)", "tab:red", ":"),
-    ]
-    return _with_right_axis(fig, ax, model, right_lines, 1e6, "million", loc="center right")
+    return _with_right_axis(fig, ax, model, ["cross_cultural_ties", "complaints"], 1e6, "million (dashed)", loc="center right")
 
 
 def _with_right_axis(
-    fig: Figure, ax: Axes, model: MigrationModel, lines: list[tuple[str, str, str, str]], scale: float, ylabel: str, loc: str
+    fig: Figure, ax: Axes, model: MigrationModel, columns: list[str], scale: float, ylabel: str, loc: str
 ) -> Figure:
-    """Plot (column, label, colour, line style) on a second y axis; one legend for both axes."""
+    """Plot the series dashed on a second y axis; one legend for both axes."""
     right = ax.twinx()
-    x = days_so_far(model)
-    for column, label, colour, style in lines:
-        right.plot(x, series(model, column) / scale, color=colour, linestyle=style, label=label)
+    _lines(right, model, columns, scale, style="--")
     right.set_ylabel(ylabel, fontsize=8)
     right.tick_params(labelsize=8)
     right.set_ylim(bottom=0)
@@ -186,7 +167,7 @@ def headline(model) -> list[str]:
         lines = [f"**Day {model.day} of {s.days}** ({s.date_of(model.day - 1):%a %d %b %Y}) of scenario **{s.name}**"]
     m = model.metrics
     if m:
-        kept = ", ".join(f"day {d}: {'not yet' if math.isnan(v) else f'{100 * v:.0f}%'}" for d, v in model.retention().items())
+        kept = ", ".join(f"day {d}: {'not yet' if math.isnan(v) else f'{100 * v:.0f}%'}" for d, v in model.us.retention().items())
         per_day = 1000 * sum(v for k, v in model.stage_seconds.items() if k != "build") / model.day
         lines += [
             "",
