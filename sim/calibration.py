@@ -15,21 +15,18 @@ uncertainty and their parameter sets drive the predictive bands of the validatio
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from sim.ensemble import run_one
 from sim.executor import Executor
+from sim.observations import observation
 from sim.params import Scenario
 from sim.scenario import deep_merge, get_path, scenario_to_dict, set_path, validate, with_values
-
-OBSERVED_CSV = Path(__file__).resolve().parent.parent / "data" / "observed_2025.csv"
 
 FREE_PARAMETERS: dict[str, tuple[float, float, bool]] = {
     # dotted path: (lower, upper, log scale)
@@ -48,14 +45,6 @@ MIN_GOOD_FITS = 5
 REEVALUATE_TOP = 16  # best trials re-run with fresh replicates (avoids picking a lucky draw)
 REEVALUATE_RUNS = 6
 FIT_END = dt.date(2025, 1, 20)  # all fit targets are observed by 16 Jan
-
-
-def observation(metric: str, date: str) -> float:
-    with OBSERVED_CSV.open() as fh:
-        for row in csv.DictReader(fh):
-            if row["metric"] == metric and row["date"] == date:
-                return float(row["value"])
-    raise KeyError(f"{metric} on {date} is not in {OBSERVED_CSV.name}")
 
 
 Series = dict[str, np.ndarray]

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from sim import __version__  # noqa: E402
 from sim.ensemble import RunResult, dates, series_band, summarize  # noqa: E402
 from sim.model import REPORTERS  # noqa: E402
+from sim.observations import observed_points  # noqa: E402
 from sim.params import PARAMETER_SET_VERSION, Scenario  # noqa: E402
 from sim.results import outputs  # noqa: E402
 from sim.scenario import scenario_to_dict  # noqa: E402
@@ -35,7 +36,6 @@ def subplots(*args, figsize: tuple[float, float] | None = None, **kwargs):
     return fig, fig.subplots(*args, **kwargs)
 
 
-OBSERVED_CSV = Path(__file__).resolve().parent.parent / "data" / "observed_2025.csv"
 TIMESERIES_COLUMNS = ("run", "day", "date", *REPORTERS)
 
 
@@ -96,16 +96,6 @@ def write_resolved(path: Path, scenario: Scenario, extra: dict[str, Any] | None)
 # --------------------------------------------------------------------------------------------------
 # Plots
 # --------------------------------------------------------------------------------------------------
-def observed_points(metric: str, scenario: Scenario) -> list[tuple[dt.date, float]]:
-    """Observed values of ``metric`` inside the scenario's dates (empty if the data file is missing)."""
-    if not OBSERVED_CSV.is_file():
-        return []
-    with OBSERVED_CSV.open() as fh:
-        rows = [r for r in csv.DictReader(fh) if r["metric"] == metric]
-    points = [(dt.date.fromisoformat(r["date"]), float(r["value"])) for r in rows]
-    return [(d, v) for d, v in points if scenario.start_date <= d <= scenario.end_date]
-
-
 def _band_plot(
     ax: Axes, scenario: Scenario, results: list[RunResult], column: str, label: str, color: str, scale: float = 1e6
 ) -> None:
@@ -142,7 +132,11 @@ def _figure(
     for k, (ax, (title, ylabel, scale, columns)) in enumerate(zip(axes, panels)):
         for column in columns:
             _band_plot(ax, scenario, results, column, declared[column].legend, declared[column].color, scale=scale)
-        if k == 0 and columns[0] == "us_rednote_dau" and (obs := observed_points("rednote_us_dau", scenario)):
+        if (
+            k == 0
+            and columns[0] == "us_rednote_dau"
+            and (obs := observed_points("rednote_us_dau", scenario.start_date, scenario.end_date))
+        ):
             ax.scatter(
                 [d for d, _ in obs], [v / scale for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)"
             )

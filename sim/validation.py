@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np  # noqa: E402
 
-from sim.calibration import FREE_PARAMETERS, observation, targets, with_parameters  # noqa: E402
+from sim.calibration import FREE_PARAMETERS, targets, with_parameters  # noqa: E402
 from sim.ensemble import RunResult, band, run_one  # noqa: E402
 from sim.executor import Executor  # noqa: E402
+from sim.observations import observation  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
