@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 
 from sim.ensemble import RunResult, band, dates, run_ensemble, series_band  # noqa: E402
 from sim.executor import Executor, cpu_count  # noqa: E402
+from sim.levers import POLICY, of_kind, read_levers  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
@@ -70,6 +71,23 @@ def table_rows(results: dict[str, list[RunResult]]) -> list[dict]:
     return rows
 
 
+def lever_table(scenarios: list[Scenario]) -> list[str]:
+    """Markdown table of every policy lever (rows) of each scenario (columns), read through the lever
+    registry; a value that differs from the first scenario's is in bold, so readers see what differs."""
+    values = [read_levers(s) for s in scenarios]
+    lines = [
+        "| lever | " + " | ".join(s.name for s in scenarios) + " |",
+        "|---|" + "---|" * len(scenarios),
+    ]
+    for lever in of_kind(POLICY):
+        cells = [lever.format(v[lever.name]) for v in values]
+        shown = [
+            c if k == 0 or v[lever.name] == values[0][lever.name] else f"**{c}**" for k, (c, v) in enumerate(zip(cells, values))
+        ]
+        lines.append(f"| {lever.label} | " + " | ".join(shown) + " |")
+    return lines
+
+
 def _fmt(b: dict | None, scale: float, unit: str, signed: bool = False) -> str:
     if b is None:
         return "-"
@@ -96,6 +114,13 @@ def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, li
     for row in rows:
         md.append(f"| {row['scenario']} | " + " | ".join(_fmt(row[m], s, u) for m, (_, s, u) in COMPARE_METRICS.items()) + " |")
     md += [
+        "",
+        "## Levers",
+        "",
+        f"The policy levers each scenario sets (`sim.levers`; the ban levers describe its first outage and store "
+        f"removal, later events are as in each file); **bold**: different from `{first}`.",
+        "",
+        *lever_table(scenarios),
         "",
         f"## Paired difference to `{first}`",
         "",

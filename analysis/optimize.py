@@ -3,19 +3,22 @@
 Objectives: maximise Day-90 retention and cross-cultural ties; minimise wrongful bans and the peak
 review backlog. Each trial is averaged over ``runs_per_trial`` runs with common random numbers
 (run indices 0..K-1). The result is the Pareto front: policies no other policy beats on every objective.
+
+The search space is the registry's (`sim.levers`): each lever in `LEVERS` over its declared search range
+(dates as days after the scenario's start, log scale where the lever says so, choices as categories).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import numpy as np  # noqa: E402
 
-from analysis.levers import SURGE_DAY, with_levers  # noqa: E402
 from sim.ensemble import run_one  # noqa: E402
 from sim.executor import Executor  # noqa: E402
+from sim.levers import LEVERS as REGISTRY  # noqa: E402
+from sim.levers import Choices, set_levers  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
@@ -28,40 +31,43 @@ OBJECTIVES = {
 }
 
 
-def suggest_policy(trial) -> dict:
-    """The platform's levers as an optuna trial's suggestions."""
-    policy = {
-        "translation_start_day": trial.suggest_int("translation_start_day", 0, 60),
-        "translation_quality": trial.suggest_float("translation_quality", 0.3, 1.0),
-        "review_capacity": trial.suggest_float("review_capacity", 5e4, 5e6, log=True),
-        "real_name_scope": trial.suggest_categorical("real_name_scope", ["none", "new_accounts", "all_foreign"]),
-        "real_name_start_day": trial.suggest_int("real_name_start_day", 0, 60),
-        "walled_garden": trial.suggest_categorical("walled_garden", [False, True]),
-    }
+# the platform's levers searched (names in `sim.levers.LEVERS`)
+LEVERS = ("translation_start", "translation_quality", "review_capacity", "real_name_scope", "real_name_start", "walled_garden")
+
+
+def suggest(trial, base: Scenario, names: tuple[str, ...] = LEVERS) -> dict:
+    """An optuna trial's suggestions for ``names``, as lever values (the trial's parameters are the
+    levers' numbers: days after the start for dates, the choice's text for choices)."""
+    policy = {}
+    for name in names:
+        lever = REGISTRY[name]
+        if isinstance(lever.domain, Choices):
+            policy[name] = lever.parse(trial.suggest_categorical(name, list(lever.choices)), base)
+            continue
+        lo, hi = lever.search
+        if lever.domain.integer:
+            x = trial.suggest_int(name, int(lo), int(hi), log=lever.log)
+        else:
+            x = trial.suggest_float(name, lo, hi, log=lever.log)
+        policy[name] = lever.from_number(x, base)
     return policy
 
 
-def policy_changes(policy: dict) -> dict:
-    """A policy as changes to the scenario's `platform` section."""
-    day = lambda n: (SURGE_DAY + dt.timedelta(days=int(n))).isoformat()  # noqa: E731
-    scope = policy["real_name_scope"]
-    return {
-        "platform": {
-            "translation": {
-                "start": day(policy["translation_start_day"]),
-                "quality": float(policy["translation_quality"]),
-                "grey_test_start": None,
-            },
-            "moderation": {"review_capacity": float(policy["review_capacity"])},
-            "real_name": {"scope": scope, "start": None if scope == "none" else day(policy["real_name_start_day"])},
-            "walled_garden": {"enabled": bool(policy["walled_garden"])},
-        }
-    }
+def policy_scenario(base: Scenario, policy: dict) -> Scenario:
+    """``base`` with a policy's levers set; a lever that cannot apply (a verification date with
+    verification off) is left out."""
+    return set_levers(base, policy, lenient=True)
+
+
+def describe_policy(base: Scenario, policy: dict) -> dict[str, str]:
+    """The policy as the scenario it makes uses it, lever by lever (`-` where a lever does not apply)."""
+    scenario = policy_scenario(base, policy)
+    return {name: REGISTRY[name].format(REGISTRY[name].read(scenario)) for name in policy}
 
 
 def evaluate_policy(job: tuple[Scenario, dict, int]) -> list[float]:
     base, policy, runs = job
-    scenario = with_levers(base, policy_changes(policy))
+    scenario = policy_scenario(base, policy)
     values = {k: [] for k in OBJECTIVES}
     for run in range(runs):
         metrics = run_one(scenario, run).metrics
@@ -80,7 +86,9 @@ def search(base: Scenario, trials: int, runs_per_trial: int, executor: Executor 
     done = 0
     while done < trials:
         batch = [study.ask() for _ in range(min(executor.parallelism, trials - done))]
-        policies = [suggest_policy(t) for t in batch]
+        policies = [suggest(t, base) for t in batch]
+        for t, policy in zip(batch, policies):
+            t.set_user_attr("levers", describe_policy(base, policy))
         for t, values in zip(batch, executor.map(evaluate_policy, [(base, p, runs_per_trial) for p in policies])):
             study.tell(t, values)
             done += 1
@@ -101,16 +109,7 @@ def write_report(out: Path, study, settings: dict) -> list[dict]:
     (out / "pareto.json").write_text(
         json.dumps({"settings": settings, "pareto": rows, "trials": all_rows}, indent=2, default=str)
     )
-    header = [
-        "trial",
-        "translation_start_day",
-        "translation_quality",
-        "review_capacity",
-        "real_name_scope",
-        "real_name_start_day",
-        "walled_garden",
-        *OBJECTIVES,
-    ]
+    header = ["trial", *LEVERS, *OBJECTIVES]
     (out / "pareto.csv").write_text(",".join(header) + "\n" + "\n".join(",".join(str(r[h]) for h in header) for r in rows) + "\n")
     lines = [
         "# Policy search: the Pareto front of the platform's levers",
@@ -119,14 +118,15 @@ def write_report(out: Path, study, settings: dict) -> list[dict]:
         f"{settings['days']} days. Objectives: maximise Day-90 retention and cross-cultural ties, minimise wrongful bans and the peak review backlog.",
         f"{len(front)} policies are Pareto-optimal (no other policy tried is at least as good on every objective and better on one).",
         "",
-        "| translation from | quality | review capacity/day | real-name | walled garden | Day-90 retention | ties | wrongful bans | peak backlog |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| " + " | ".join(REGISTRY[n].label for n in LEVERS) + " | Day-90 retention | ties | wrongful bans | peak backlog |",
+        "|---|" + "---|" * (len(LEVERS) + 3),
     ]
-    for r in rows:
-        rn = "none" if r["real_name_scope"] == "none" else f"{r['real_name_scope']} from day {r['real_name_start_day']}"
+    for t, r in zip(front, rows):
+        shown = t.user_attrs["levers"]
         lines.append(
-            f"| day {r['translation_start_day']} after 13 Jan | {r['translation_quality']:.2f} | {r['review_capacity']:.3g} | {rn} | "
-            f"{'yes' if r['walled_garden'] else 'no'} | {100 * r['retention_day90']:.1f}% | {r['cross_cultural_ties'] / 1e6:.2f} M | "
+            "| "
+            + " | ".join(shown[n] for n in LEVERS)
+            + f" | {100 * r['retention_day90']:.1f}% | {r['cross_cultural_ties'] / 1e6:.2f} M | "
             f"{r['wrongful_bans'] / 1e3:.1f} k | {r['peak_review_backlog'] / 1e3:.0f} k |"
         )
     lines += ["", "![Pareto front](pareto.png)", ""]

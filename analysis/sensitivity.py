@@ -3,6 +3,9 @@
 Every design point is run ``runs_per_point`` times (run indices 0..K-1: the same random numbers at every
 point) and the outputs are averaged. Outputs: Day-90 retention, peak US DAU and the moderation load
 (posts sent to manual review over the horizon).
+
+The factors are levers of the registry (`sim.levers`): the policy levers in `LEVERS` and every uncertain
+behavioural factor, each sampled over its declared search range (log10 for log levers).
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from pathlib import Path
 
 import numpy as np  # noqa: E402
 
-from analysis.levers import FACTORS, apply_factors  # noqa: E402
 from sim.ensemble import run_one  # noqa: E402
 from sim.executor import Executor  # noqa: E402
+from sim.levers import BEHAVIOUR, POLICY, of_kind, set_samples  # noqa: E402
+from sim.levers import LEVERS as REGISTRY
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
@@ -23,11 +27,19 @@ OUTPUTS = {
     "peak_us_rednote_dau": "peak US RedNote DAU",
     "moderation_load": "posts sent to manual review",
 }
+# the policy levers varied by default (names in `sim.levers.LEVERS`); every behavioural factor is varied too
+LEVERS = ("outage_hours", "translation_start", "translation_quality", "review_capacity", "cross_feed_visibility")
 
 
 def problem(factors: list[str] | None = None) -> dict:
-    names = factors or list(FACTORS)
-    return {"num_vars": len(names), "names": names, "bounds": [[FACTORS[n].lower, FACTORS[n].upper] for n in names]}
+    """SALib's problem: the factors with their sampling ranges from the registry."""
+    names = factors or [*LEVERS, *(lever.name for lever in of_kind(BEHAVIOUR))]
+    return {"num_vars": len(names), "names": names, "bounds": [list(REGISTRY[n].bounds()) for n in names]}
+
+
+def scenario_at(base: Scenario, point: dict[str, float]) -> Scenario:
+    """The scenario of one design point (values in the sampling space of `problem`)."""
+    return set_samples(base, point)
 
 
 def sample(method: str, prob: dict, samples: int, seed: int) -> np.ndarray:
@@ -42,7 +54,7 @@ def sample(method: str, prob: dict, samples: int, seed: int) -> np.ndarray:
 
 def evaluate_point(job: tuple[Scenario, dict[str, float], int]) -> dict[str, float]:
     base, values, runs = job
-    scenario = apply_factors(base, values)
+    scenario = scenario_at(base, values)
     out = {k: [] for k in OUTPUTS}
     for run in range(runs):
         result = run_one(scenario, run)
@@ -100,8 +112,8 @@ def write_report(out: Path, method: str, prob: dict, X: np.ndarray, Y: dict, ind
         "|---|---|---|---|",
     ]
     for n in prob["names"]:
-        f = FACTORS[n]
-        lines.append(f"| `{n}` | {f.kind} | {f.lower:g} - {f.upper:g} | {f.description} |")
+        f = REGISTRY[n]
+        lines.append(f"| `{n}` | {f.kind} | {f.range_text()} | {f.help} |")
     summary = []
     for output, rows in ranks.items():
         top = rows[0][1] if rows and rows[0][1] > 0 else 1.0
@@ -114,7 +126,7 @@ def write_report(out: Path, method: str, prob: dict, X: np.ndarray, Y: dict, ind
         ]
         lines += [f"| `{n}` | {v:.4g} | {c:.3g} | {v / top:.2f} |" for n, v, c in rows]
         matter = [n for n, v, c in rows if v >= 0.2 * top and v - c > 0]
-        levers = [n for n in matter if FACTORS[n].kind == "lever"]
+        levers = [n for n in matter if REGISTRY[n].kind == POLICY]
         summary.append(
             f"- **{OUTPUTS[output]}**: the factors that matter (index at least 20 % of the largest and distinguishable from 0) are "
             + (", ".join(f"`{n}`" for n in matter) or "none")
@@ -145,7 +157,7 @@ def _plot(path: Path, method: str, prob: dict, indices: dict) -> None:
         values, cis = np.array(idx[key]), np.array(idx[conf])
         scale = values.max() if values.max() > 0 else 1.0
         order = np.argsort(values)
-        colors = ["tab:red" if FACTORS[prob["names"][i]].kind == "lever" else "tab:gray" for i in order]
+        colors = ["tab:red" if REGISTRY[prob["names"][i]].kind == POLICY else "tab:gray" for i in order]
         ax.barh(range(len(order)), values[order] / scale, xerr=cis[order] / scale, color=colors, capsize=3)
         ax.set_yticks(range(len(order)), [prob["names"][i] for i in order], fontsize=8)
         ax.set_title(f"{OUTPUTS[output]}\n({key}, relative; red = policy lever)", fontsize=9)

@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from analysis.compare import compare, paired_differences
-from analysis.levers import FACTORS, apply_factors
+from analysis.sensitivity import problem, scenario_at
 from sim.cli import main
 from tests.conftest import ROOT, SCENARIOS, small
 
@@ -47,14 +47,16 @@ def test_compare_command_writes_table_csv_and_plot(tmp_path):
     assert (out / "compare_dau.png").stat().st_size > 10_000
 
 
-def test_every_factor_applies_within_its_range():
+def test_every_sensitivity_factor_applies_at_both_ends_of_its_range():
     base = small(agents=2000, days=95)
-    for name, f in FACTORS.items():
-        for value in (f.lower, f.upper):
-            apply_factors(base, {name: value})  # validates: no out-of-range parameter
-    s = apply_factors(base, {"translation_start_day": 10, "ban_length_days": 180})
-    assert s.platform.translation.start.isoformat() == "2025-01-23"
+    prob = problem()
+    for name, (lo, hi) in zip(prob["names"], prob["bounds"]):
+        for value in (lo, hi):
+            scenario_at(base, {name: value})  # validates: no out-of-range parameter
+    s = scenario_at(base, {"translation_start": 22, "outage_hours": 180 * 24})
+    assert s.platform.translation.start.isoformat() == "2025-01-23"  # 22 days after the start (1 Jan)
     assert s.timeline.tiktok_outages[0].hours == pytest.approx(180 * 24)
+    assert s.timeline.app_store_removals[0].returned.isoformat() == "2025-07-17"  # not back in the stores while dark
 
 
 def test_sensitivity_command_morris(tmp_path):
@@ -67,7 +69,7 @@ def test_sensitivity_command_morris(tmp_path):
     assert "| factor | kind | range | meaning |\n|---|---|---|---|\n| `" in md
     data = json.loads((out / "indices.json").read_text())
     assert set(data["indices"]) == {"retention_day90", "peak_us_rednote_dau", "moderation_load"}
-    assert len(data["indices"]["retention_day90"]["mu_star"]) == len(FACTORS)
+    assert len(data["indices"]["retention_day90"]["mu_star"]) == len(problem()["names"])
     assert (out / "indices.png").stat().st_size > 10_000
 
 
