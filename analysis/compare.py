@@ -19,17 +19,9 @@ from sim.executor import Executor, cpu_count  # noqa: E402
 from sim.levers import POLICY, of_kind, read_levers  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
+from sim.results import compare_metrics, format_band, headline_unit  # noqa: E402
 
-COMPARE_METRICS: dict[str, tuple[str, float, str]] = {
-    # metric: (label, display scale, unit)
-    "total_signups": ("new US accounts", 1e6, "M"),
-    "peak_us_rednote_dau": ("peak US DAU", 1e6, "M"),
-    "retention_day30": ("Day-30 retention", 0.01, "%"),
-    "retention_day90": ("Day-90 retention", 0.01, "%"),
-    "cross_cultural_ties": ("cross-cultural ties", 1e6, "M"),
-    "posts_removed": ("posts removed", 1e3, "k"),
-    "wrongful_bans": ("wrongful bans", 1e3, "k"),
-}
+COMPARE_METRICS = compare_metrics()  # metric: its declaration (`sim.results`)
 
 
 def compare(
@@ -88,15 +80,8 @@ def lever_table(scenarios: list[Scenario]) -> list[str]:
     return lines
 
 
-def _fmt(b: dict | None, scale: float, unit: str, signed: bool = False) -> str:
-    if b is None:
-        return "-"
-    if b["median"] is None:
-        return "n/a"
-    f = (lambda v: f"{v / scale:+.1f}{unit}") if signed else (lambda v: f"{v / scale:.1f}{unit}")
-    if unit == "%":
-        f = (lambda v: f"{v / scale:+.1f} pt") if signed else (lambda v: f"{v / scale:.1f}%")
-    return f"{f(b['median'])} [{f(b['p10'])}, {f(b['p90'])}]"
+def _fmt(b: dict | None, metric: str, signed: bool = False) -> str:
+    return format_band(b, headline_unit(metric), signed=signed)
 
 
 def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, list[RunResult]]) -> list[dict]:
@@ -108,11 +93,11 @@ def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, li
         "",
         "Each cell: median [10 %, 90 %] across runs.",
         "",
-        "| scenario | " + " | ".join(label for label, _, _ in COMPARE_METRICS.values()) + " |",
+        "| scenario | " + " | ".join(h.label for h in COMPARE_METRICS.values()) + " |",
         "|---|" + "---|" * len(COMPARE_METRICS),
     ]
     for row in rows:
-        md.append(f"| {row['scenario']} | " + " | ".join(_fmt(row[m], s, u) for m, (_, s, u) in COMPARE_METRICS.items()) + " |")
+        md.append(f"| {row['scenario']} | " + " | ".join(_fmt(row[m], m) for m in COMPARE_METRICS) + " |")
     md += [
         "",
         "## Levers",
@@ -126,15 +111,11 @@ def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, li
         "",
         f"Run r of each scenario minus run r of `{first}` (same random numbers): median [10 %, 90 %].",
         "",
-        "| scenario | " + " | ".join(label for label, _, _ in COMPARE_METRICS.values()) + " |",
+        "| scenario | " + " | ".join(h.label for h in COMPARE_METRICS.values()) + " |",
         "|---|" + "---|" * len(COMPARE_METRICS),
     ]
     for row in rows[1:]:
-        md.append(
-            f"| {row['scenario']} | "
-            + " | ".join(_fmt(row[f"{m}_diff"], s, u, signed=True) for m, (_, s, u) in COMPARE_METRICS.items())
-            + " |"
-        )
+        md.append(f"| {row['scenario']} | " + " | ".join(_fmt(row[f"{m}_diff"], m, signed=True) for m in COMPARE_METRICS) + " |")
     md += ["", "![US RedNote DAU and sign-ups](compare_dau.png)", ""]
     (out / "comparison.md").write_text("\n".join(md) + "\n")
     with (out / "comparison.csv").open("w", newline="") as fh:

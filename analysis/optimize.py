@@ -21,14 +21,9 @@ from sim.levers import LEVERS as REGISTRY  # noqa: E402
 from sim.levers import Choices, set_levers  # noqa: E402
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
+from sim.results import format_value, headline_unit, objectives  # noqa: E402
 
-OBJECTIVES = {
-    # metric: (direction, label)
-    "retention_day90": ("maximize", "Day-90 retention"),
-    "cross_cultural_ties": ("maximize", "cross-cultural ties"),
-    "wrongful_bans": ("minimize", "wrongful bans"),
-    "peak_review_backlog": ("minimize", "peak review backlog"),
-}
+OBJECTIVES = objectives()  # metric: its declaration, with the direction (`sim.results`)
 
 
 # the platform's levers searched (names in `sim.levers.LEVERS`)
@@ -82,7 +77,7 @@ def search(base: Scenario, trials: int, runs_per_trial: int, executor: Executor 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     executor = executor or Executor()
     sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, min(20, trials // 3)))
-    study = optuna.create_study(directions=[d for d, _ in OBJECTIVES.values()], sampler=sampler)
+    study = optuna.create_study(directions=[h.objective for h in OBJECTIVES.values()], sampler=sampler)
     done = 0
     while done < trials:
         batch = [study.ask() for _ in range(min(executor.parallelism, trials - done))]
@@ -115,19 +110,20 @@ def write_report(out: Path, study, settings: dict) -> list[dict]:
         "# Policy search: the Pareto front of the platform's levers",
         "",
         f"{len(study.trials)} policies x {settings['runs_per_trial']} runs (NSGA-II, seed {settings['seed']}), {settings['agents']} agents, "
-        f"{settings['days']} days. Objectives: maximise Day-90 retention and cross-cultural ties, minimise wrongful bans and the peak review backlog.",
+        f"{settings['days']} days. Objectives: " + "; ".join(f"{h.objective} {h.label}" for h in OBJECTIVES.values()) + ".",
         f"{len(front)} policies are Pareto-optimal (no other policy tried is at least as good on every objective and better on one).",
         "",
-        "| " + " | ".join(REGISTRY[n].label for n in LEVERS) + " | Day-90 retention | ties | wrongful bans | peak backlog |",
-        "|---|" + "---|" * (len(LEVERS) + 3),
+        "| " + " | ".join(REGISTRY[n].label for n in LEVERS) + " | " + " | ".join(h.label for h in OBJECTIVES.values()) + " |",
+        "|---|" + "---|" * (len(LEVERS) + len(OBJECTIVES) - 1),
     ]
     for t, r in zip(front, rows):
         shown = t.user_attrs["levers"]
         lines.append(
             "| "
             + " | ".join(shown[n] for n in LEVERS)
-            + f" | {100 * r['retention_day90']:.1f}% | {r['cross_cultural_ties'] / 1e6:.2f} M | "
-            f"{r['wrongful_bans'] / 1e3:.1f} k | {r['peak_review_backlog'] / 1e3:.0f} k |"
+            + " | "
+            + " | ".join(format_value(r[m], headline_unit(m)) for m in OBJECTIVES)
+            + " |"
         )
     lines += ["", "![Pareto front](pareto.png)", ""]
     (out / "optimize.md").write_text("\n".join(lines) + "\n")
@@ -142,7 +138,7 @@ def _plot(path: Path, all_rows: list[dict], front: list[dict]) -> None:
         sc = ax.scatter([100 * r[x] for r in front], [r[y] / 1e6 for r in front], c=[r["peak_review_backlog"] / 1e3 for r in front],
                         cmap="viridis", edgecolor="black", label="Pareto-optimal")  # fmt: skip
         ax.set_xlabel("Day-90 retention (%)")
-        ax.set_ylabel(f"{OBJECTIVES[y][1]} (million)")
+        ax.set_ylabel(f"{OBJECTIVES[y].label} (million)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.colorbar(sc, ax=ax, label="peak review backlog (thousand posts)")

@@ -21,12 +21,10 @@ from sim.levers import BEHAVIOUR, POLICY, of_kind, set_samples  # noqa: E402
 from sim.levers import LEVERS as REGISTRY
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
+from sim.results import headlines  # noqa: E402
 
-OUTPUTS = {
-    "retention_day90": "Day-90 retention",
-    "peak_us_rednote_dau": "peak US RedNote DAU",
-    "moderation_load": "posts sent to manual review",
-}
+ANALYSED = ("retention_day90", "peak_us_rednote_dau", "moderation_load")  # headline metrics analysed
+OUTPUTS = {name: headlines()[name][0].label for name in ANALYSED}
 # the policy levers varied by default (names in `sim.levers.LEVERS`); every behavioural factor is varied too
 LEVERS = ("outage_hours", "translation_start", "translation_quality", "review_capacity", "cross_feed_visibility")
 
@@ -57,10 +55,9 @@ def evaluate_point(job: tuple[Scenario, dict[str, float], int]) -> dict[str, flo
     scenario = scenario_at(base, values)
     out = {k: [] for k in OUTPUTS}
     for run in range(runs):
-        result = run_one(scenario, run)
-        out["retention_day90"].append(result.metrics["retention_day90"])
-        out["peak_us_rednote_dau"].append(result.metrics["peak_us_rednote_dau"])
-        out["moderation_load"].append(float(result.series["posts_held"].sum()))
+        metrics = run_one(scenario, run).metrics
+        for k in OUTPUTS:
+            out[k].append(metrics[k])
     return {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in out.items()}
 
 

@@ -64,45 +64,38 @@ def run_headlines(*items: Headline) -> tuple[Headline, ...]:
 # --------------------------------------------------------------------------------------------------
 # The catalogue: every component's declarations, in the model's column order
 # --------------------------------------------------------------------------------------------------
-def _catalogue() -> tuple[tuple[Output, ...], tuple[Headline, ...]]:
+def _components() -> tuple[type, ...]:
     from sim.cn_users import CnUsers
     from sim.events import Calendar
     from sim.network import CrossTies
     from sim.regulator import Regulator
     from sim.us_users import UsUsers
 
-    outputs: list[Output] = []
-    extra: list[Headline] = []
-    for component in (UsUsers, CnUsers, CrossTies, Regulator, Calendar):
-        outputs.extend(component.OUTPUTS)
-        extra.extend(getattr(component, "RUN_HEADLINES", ()))
-    names = [o.name for o in outputs]
-    assert len(set(names)) == len(names), "an output is declared twice"
-    return tuple(outputs), tuple(extra)
+    return (UsUsers, CnUsers, CrossTies, Regulator, Calendar)
 
 
-_CACHE: dict[str, object] = {}
+_CACHE: dict[str, dict] = {}
 
 
 def outputs() -> dict[str, Output]:
-    """Every daily series by name, in column order."""
+    """Every daily series by name, in column order (component by component)."""
     if "outputs" not in _CACHE:
-        _CACHE["outputs"] = {o.name: o for o in _catalogue()[0]}
-    return _CACHE["outputs"]  # type: ignore[return-value]
+        declared = [o for component in _components() for o in component.OUTPUTS]
+        _CACHE["outputs"] = {o.name: o for o in declared}
+        assert len(_CACHE["outputs"]) == len(declared), "an output is declared twice"
+    return _CACHE["outputs"]
 
 
 def headlines() -> dict[str, tuple[Headline, Output | None]]:
-    """Every headline metric by name, with the series it is computed from (None: run-level)."""
+    """Every headline metric by name, with the series it is computed from (None: run-level), component by
+    component: a component's series headlines, then its run-level ones."""
     if "headlines" not in _CACHE:
         out: dict[str, tuple[Headline, Output | None]] = {}
-        series, run_level = _catalogue()
-        for o in series:
-            for h in o.headlines:
-                out[h.name] = (h, o)
-        for h in run_level:
-            out[h.name] = (h, None)
+        for component in _components():
+            out.update({h.name: (h, o) for o in component.OUTPUTS for h in o.headlines})
+            out.update({h.name: (h, None) for h in getattr(component, "RUN_HEADLINES", ())})
         _CACHE["headlines"] = out
-    return _CACHE["headlines"]  # type: ignore[return-value]
+    return _CACHE["headlines"]
 
 
 def headline_unit(name: str) -> str:
@@ -111,11 +104,13 @@ def headline_unit(name: str) -> str:
     return "share" if series is None else series.unit
 
 
-def compare_metrics() -> list[str]:
-    return [name for name, (h, _) in headlines().items() if h.compare]
+def compare_metrics() -> dict[str, Headline]:
+    """The columns of `run.py compare`."""
+    return {name: h for name, (h, _) in headlines().items() if h.compare}
 
 
 def objectives() -> dict[str, Headline]:
+    """The objectives of `run.py optimize` (each with its direction)."""
     return {name: h for name, (h, _) in headlines().items() if h.objective}
 
 

@@ -43,7 +43,7 @@ def test_compare_command_writes_table_csv_and_plot(tmp_path):
     assert "Paired difference to `historical_2025`" in md and "| no_ban |" in md
     rows = json.loads((out / "comparison.json").read_text())
     assert rows[0]["total_signups_diff"] is None and rows[1]["total_signups_diff"]["median"] < 0
-    assert (out / "comparison.csv").read_text().startswith("scenario,total_signups_median")
+    assert (out / "comparison.csv").read_text().startswith("scenario,peak_us_rednote_dau_median")
     assert (out / "compare_dau.png").stat().st_size > 10_000
 
 

@@ -46,7 +46,7 @@ def base() -> Scenario:
 
 def in_model(model: MigrationModel, name: str) -> object:
     """The lever's value as the running model uses it (its schedules and regulator)."""
-    us, pf, s = model.us_schedule, model.platform_schedule, model.config
+    us, pf, s = model.calendar.us, model.calendar.platform, model.config
 
     def first(mask: np.ndarray) -> dt.date | None:
         idx = np.flatnonzero(mask)
