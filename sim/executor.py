@@ -122,7 +122,8 @@ class Executor:
         if self.scheduler:
             try:
                 self._dask()
-            except (OSError, TimeoutError) as exc:
+            except Exception as exc:  # noqa: BLE001 - timeouts, refusals and whatever a non-Dask server answers
+                self._client = None
                 raise SchedulerUnreachable(
                     f"no Dask scheduler answered at {self.scheduler} within {SCHEDULER_TIMEOUT} s ({type(exc).__name__})"
                 ) from None

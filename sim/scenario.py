@@ -188,7 +188,8 @@ def _read_text(path: Path) -> str:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise _Unreadable(path, ("a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file") + ", not a YAML file")
+        kind = "a folder, not a scenario file" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, pipe or socket)"
+        raise _Unreadable(path, kind)
     with os.fdopen(fd, "rb") as fh:
         if info.st_size > MAX_FILE_BYTES:
             raise _Unreadable(path, too_big)

@@ -182,6 +182,8 @@ class Stage:
         self.dest = check_destination(dest, command=command, options=options, overwrite=overwrite, flag=flag)
         self.command, self.options, self.flag = command, options, flag
         self.path = self.dest.parent / f".{self.dest.name}.partial-{os.getpid()}"
+        missing = [d for d in (self.dest.parent, *self.dest.parent.parents) if not d.exists()]
+        self._made = missing[-1] if missing else None  # the top folder this stage creates (removed if unused)
         try:
             self.dest.parent.mkdir(parents=True, exist_ok=True)
             _remove(self.path)
@@ -203,6 +205,16 @@ class Stage:
 
     def discard(self) -> None:
         _remove(self.path)
+        if self._made is not None:  # folders created for the result and still empty
+            folder = self.dest.parent
+            while True:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+                if folder == self._made:
+                    break
+                folder = folder.parent
 
     def commit(self, extra: dict[str, Any] | None = None) -> Path:
         """Write the marker and swap the staged folder into place; returns the destination."""
