@@ -1,22 +1,31 @@
 """Command line: ``python run.py SCENARIO.yaml [options]`` and the subcommands.
 
-Every user error (bad argument, bad scenario) is one line on stderr and exit status 2; nothing is
-written before the input has been validated.
+Every user error (bad argument, bad scenario, an output folder that must not be written, a model too
+big for memory, a scheduler that does not answer) is one line on stderr and exit status 2, found before
+any work. A failure during the work (disk full, a lost worker) is one line and exit status 1, naming
+the command that resumes; an interrupt is exit status 130. Every output goes through `sim.staging`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import hashlib
 import os
 import re
+import shlex
 import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from sim.scenario import ScenarioError, load_scenario
+from sim.executor import SchedulerUnreachable
+from sim.scenario import ScenarioError, load_scenario, one_line
+from sim.staging import OutputError, Stage, read_marker, recover, write_file
+
+HISTORICAL = Path(__file__).resolve().parent.parent / "scenarios" / "historical_2025.yaml"
+"""Default scenario of validate, sensitivity and optimize (found from any working folder)."""
 
 DEFAULT_RUNS = 15
 """Replicate runs by default: the band width of the headline metrics settles from 15 runs
@@ -56,9 +65,18 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, runs_default: int =
     parser.add_argument(
         "--agents", type=bounded_int(100, 200_000_000), help="total agents, split by the scenario's population shares"
     )
-    parser.add_argument("--days", type=bounded_int(1, 3 * 366), help="horizon in days from the start date")
+    parser.add_argument("--days", type=bounded_int(2, 3 * 366), help="horizon in days from the start date")
     add_distribution_options(parser)
+    add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+
+
+def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier result of this tool made with other options (never anything else)",
+    )
 
 
 def scheduler_address(text: str) -> str:
@@ -71,13 +89,54 @@ def add_distribution_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--workers", type=bounded_int(1, 1024), help="start a local Dask cluster of this many worker processes")
     group.add_argument("--scheduler", type=scheduler_address, help="send the work to a running Dask cluster (tcp://HOST:PORT)")
+    group.add_argument("--serial", action="store_true", help="run every job in this process, one after another")
 
 
 def executor(args: argparse.Namespace, jobs: int):
-    """Local processes by default; a local Dask cluster with --workers; a remote one with --scheduler."""
+    """Local processes by default; this process with --serial; a local Dask cluster with --workers; a
+    remote one with --scheduler, which must answer within a few seconds (else exit 2)."""
     from sim.executor import executor_for
 
-    return executor_for(jobs, getattr(args, "workers", None), getattr(args, "scheduler", None))
+    ex = executor_for(jobs, getattr(args, "workers", None), getattr(args, "scheduler", None), getattr(args, "serial", False))
+    try:
+        ex.connect()
+    except SchedulerUnreachable as exc:
+        ex.close()
+        raise UsageError(f"argument --scheduler: {exc}") from None
+    return ex
+
+
+def parallel_runs(args: argparse.Namespace, jobs: int) -> int | None:
+    """How many runs this machine holds at once (None on a remote cluster: not our memory)."""
+    if getattr(args, "scheduler", None):
+        return None
+    if getattr(args, "serial", False):
+        return 1
+    return max(1, min(jobs, getattr(args, "workers", None) or os.cpu_count() or 1))
+
+
+def check_memory(scenario, args: argparse.Namespace, jobs: int) -> None:
+    """Exit 2 before building anything if the runs cannot fit in this machine's memory (every command)."""
+    from sim.memory import check_scenario
+
+    parallel = parallel_runs(args, jobs)
+    if parallel is None:
+        return
+    problem = check_scenario(scenario, parallel)
+    if problem:
+        raise UsageError(f"argument --agents: {problem}")
+
+
+def fingerprint(scenario) -> str:
+    from sim.ensemble import fingerprint as scenario_fingerprint
+
+    return scenario_fingerprint(scenario)
+
+
+def options(args: argparse.Namespace, *keys: str, **extra: Any) -> dict[str, Any]:
+    """What a result depends on (recorded in its marker; replacing a result made with other options
+    needs --overwrite): the named arguments and ``extra`` (scenario fingerprints)."""
+    return {**{k: getattr(args, k) for k in keys}, **extra}
 
 
 def run_parser() -> Parser:
@@ -97,20 +156,6 @@ def load(path: str, args: argparse.Namespace):
     return load_scenario(path, overrides={"seed": args.seed, "agents": args.agents, "days": args.days})
 
 
-def check_memory(agents: int, parallel: int) -> None:
-    """Exit 2 before building anything if the runs cannot fit in this machine's memory."""
-    from sim.memory import check_fits
-
-    problem = check_fits(agents, parallel)
-    if problem:
-        raise UsageError(f"run.py: argument --agents: {problem}")
-
-
-def check_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"run.py: argument --out: {out} exists and is not a folder")
-
-
 def progress_bar(total: int, unit: str, quiet: bool):
     """A tqdm bar on a terminal; None when output is not a terminal or --quiet."""
     if quiet or not sys.stderr.isatty():
@@ -124,43 +169,42 @@ def cmd_run(argv: Sequence[str]) -> int:
     args = run_parser().parse_args(argv)
     scenario = load(args.scenario, args)
     out = args.out or Path("results") / scenario.name
-    check_out_dir(out)
     from sim.ensemble import run_ensemble
     from sim.output import write_results
 
-    if not (getattr(args, "scheduler", None)):  # on a cluster the workers' memory is not ours to check
-        check_memory(scenario.agents, min(args.runs, args.workers or os.cpu_count() or 1))
-    checkpoint = out.parent / f".{out.name}.runs"
-    reused = 0
-    if args.resume:
-        from sim.ensemble import load_checkpoints
+    opts = options(args, "runs", seed=scenario.seed, agents=scenario.agents, days=scenario.days, scenario=fingerprint(scenario))
+    with Stage(out, command="run", options=opts, overwrite=args.overwrite) as stage:
+        check_memory(scenario, args, args.runs)
+        checkpoint = stage.dest.parent / f".{stage.dest.name}.runs"
+        if args.resume:
+            from sim.ensemble import load_checkpoints
 
-        reused = sum(1 for r in load_checkpoints(checkpoint, scenario) if r < args.runs)
-        if not args.quiet:
-            print(f"resuming: {reused} of {args.runs} runs were saved by the interrupted ensemble", file=sys.stderr)
-    else:
-        shutil.rmtree(checkpoint, ignore_errors=True)
-    started = time.perf_counter()
-    with executor(args, args.runs) as ex:
-        parallel = ex.kind != "serial" and args.runs > 1
-        bar = progress_bar(args.runs if parallel else args.runs * scenario.days, "run" if parallel else "day", args.quiet)
-        try:
-            results = run_ensemble(
-                scenario, args.runs, ex,
-                on_run=(lambda r: bar.update(1)) if bar is not None and parallel else None,
-                on_day=bar.update if bar is not None and not parallel else None,
-                checkpoint=checkpoint,
-            )  # fmt: skip
-        finally:
-            if bar is not None:
-                bar.close()
-    elapsed = time.perf_counter() - started
-    summary = write_results(
-        out, scenario, results, extra={"command": "run.py " + " ".join(argv), "wall_seconds": round(elapsed, 2)}
-    )
+            reused = sum(1 for r in load_checkpoints(checkpoint, scenario) if r < args.runs)
+            if not args.quiet:
+                print(f"resuming: {reused} of {args.runs} runs were saved by the interrupted ensemble", file=sys.stderr)
+        else:
+            shutil.rmtree(checkpoint, ignore_errors=True)
+        started = time.perf_counter()
+        with executor(args, args.runs) as ex:
+            parallel = ex.kind != "serial" and args.runs > 1
+            bar = progress_bar(args.runs if parallel else args.runs * scenario.days, "run" if parallel else "day", args.quiet)
+            try:
+                results = run_ensemble(
+                    scenario, args.runs, ex,
+                    on_run=(lambda r: bar.update(1)) if bar is not None and parallel else None,
+                    on_day=bar.update if bar is not None and not parallel else None,
+                    checkpoint=checkpoint,
+                )  # fmt: skip
+            finally:
+                if bar is not None:
+                    bar.close()
+        elapsed = time.perf_counter() - started
+        extra = {"command": "run.py " + shlex.join(argv), "wall_seconds": round(elapsed, 2)}
+        summary = write_results(stage.path, scenario, results, extra=extra)
+        stage.commit()
     shutil.rmtree(checkpoint, ignore_errors=True)  # the complete result is written: saved runs are no longer needed
     if not args.quiet:
-        print_summary(summary, out, elapsed)
+        print_summary(summary, stage.dest, elapsed)
     return 0
 
 
@@ -183,11 +227,44 @@ def print_summary(summary: dict, out: Path, elapsed: float) -> None:
     print(f"  results in {out}/")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+FIT_HEADER = "# Written by `python run.py calibrate"
+PENDING_FIT = ".pending-fit"
+"""In a calibration report: the fit file still has to be copied to where it goes (see `finish_calibration`)."""
+
+
+def finish_calibration(report: Path) -> None:
+    """Complete a calibration killed between its two commits: the report folder is in place with its
+    copy of the fit and the journal `PENDING_FIT` naming where the fit goes; copy it there."""
+    journal = report / PENDING_FIT
+    marker = read_marker(report)
+    if marker is None or not journal.is_file() or not (report / "fit.yaml").is_file():
+        return
+    target = Path(journal.read_text(encoding="utf-8").strip())
+    write_file(target, (report / "fit.yaml").read_bytes())
+    journal.unlink()
+
+
+def check_fit_file(path: Path, options_sha: str, overwrite: bool) -> None:
+    """The fit file may be written where nothing is, or over an earlier fit written by calibrate (its
+    header); one made with other options only with --overwrite."""
+    recover(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UsageError(f"argument --fit-file: {path} exists and is not a regular file; nothing was changed")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"argument --fit-file: cannot create {path}: {parent} is not a folder")
+            break
+    if not path.exists():
+        return
+    try:
+        head = path.read_text(encoding="utf-8")[:4000]
+    except (OSError, UnicodeDecodeError):
+        head = ""
+    if not head.startswith(FIT_HEADER):
+        raise UsageError(f"argument --fit-file: {path} was not written by calibrate; give another file, nothing was changed")
+    if f"# options: {options_sha}\n" not in head and not overwrite:
+        raise UsageError(f"argument --fit-file: {path} holds a fit made with other options; pass --overwrite to replace it")
 
 
 def cmd_calibrate(argv: Sequence[str]) -> int:
@@ -212,55 +289,78 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--report", type=Path, help="folder for trials.csv and calibration.md (default: results/calibration/<name>/)"
     )
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted calibration: reuse the trials it saved")
+    add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario, overrides={"agents": args.agents, "seed": args.seed})
-    fit_file = args.fit_file or Path(args.scenario).parent / "fits" / f"{scenario.name}.fit.yaml"
+    fit_file = Path(os.path.abspath(args.fit_file or Path(args.scenario).parent / "fits" / f"{scenario.name}.fit.yaml"))
     report = args.report or Path("results") / "calibration" / scenario.name
-    for path, what in ((fit_file, "--fit-file"), (report, "--report")):
-        if path.exists() and (path.is_dir() if what == "--fit-file" else not path.is_dir()):
-            raise UsageError(f"run.py calibrate: argument {what}: {path} has the wrong type")
+    opts = options(args, "budget", "runs_per_point", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
+    options_sha = hashlib.sha256(repr(sorted(opts.items())).encode()).hexdigest()[:16]
     import yaml
 
     from sim.calibration import calibrate, fit_document, targets
+    from sim.executor import CachedExecutor
 
-    bar = progress_bar(args.budget, "trial", args.quiet)
-    started = time.perf_counter()
-    try:
-        with executor(args, args.budget) as ex:
-            result = calibrate(scenario, args.budget, args.runs_per_point, ex, seed=args.seed,
-                               on_trial=(lambda i, d: bar.update(1)) if bar is not None else None)  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.close()
-    doc = fit_document(scenario.name, result, args.budget, args.runs_per_point, scenario.agents, args.seed)
-    header = (
-        f"# Written by `python run.py calibrate {' '.join(argv)}` on {doc['calibration']['date']}.\n"
-        "# Fitted behavioural parameters; the scenario that `extends:` this file inherits them.\n"
-    )
-    atomic_write_text(fit_file, header + yaml.safe_dump(doc, sort_keys=False))
-    report.mkdir(parents=True, exist_ok=True)
-    names = list(result.best)
-    lines = ["distance," + ",".join(names)] + [f"{d:.6g}," + ",".join(f"{v[n]:.6g}" for n in names) for d, v in result.trials]
-    atomic_write_text(report / "trials.csv", "\n".join(lines) + "\n")
-    spread = doc["calibration"]["parameters"]
-    md = [f"# Calibration of {scenario.name}", "", f"{args.budget} trials x {args.runs_per_point} runs, {scenario.agents} agents, seed {args.seed}, "
-          f"{time.perf_counter() - started:.0f} s. Best distance {result.best_distance:.3g}; {len(result.good)} good fits.", "",
-          "| parameter | best | 10 % | median | 90 % |", "|---|---|---|---|---|"]  # fmt: skip
-    md += [f"| `{k}` | {v['best']:.4g} | {v['p10']:.4g} | {v['median']:.4g} | {v['p90']:.4g} |" for k, v in spread.items()]
-    md += [
-        "",
-        "Fit targets: " + ", ".join(t.name for t in targets() if not t.held_out),
-        "Held out: " + ", ".join(t.name for t in targets() if t.held_out),
-    ]
-    atomic_write_text(report / "calibration.md", "\n".join(md) + "\n")
+    recover(Path(os.path.abspath(report)))
+    finish_calibration(Path(os.path.abspath(report)))
+    check_fit_file(fit_file, options_sha, args.overwrite)
+    with Stage(report, command="calibrate", options=opts, overwrite=args.overwrite, flag="--report") as stage:
+        check_memory(scenario, args, args.budget)
+        saved = stage.dest.parent / f".{stage.dest.name}.runs"
+        if not args.resume:
+            shutil.rmtree(saved, ignore_errors=True)
+        bar = progress_bar(args.budget, "trial", args.quiet)
+        started = time.perf_counter()
+        try:
+            with CachedExecutor(executor(args, args.budget), saved) as ex:
+                result = calibrate(scenario, args.budget, args.runs_per_point, ex, seed=args.seed,
+                                   on_trial=(lambda i, d: bar.update(1)) if bar is not None else None)  # fmt: skip
+        finally:
+            if bar is not None:
+                bar.close()
+        if args.resume and not args.quiet:
+            print(f"resumed: {ex.reused} evaluations were reused from the interrupted calibration", file=sys.stderr)
+        doc = fit_document(scenario.name, result, args.budget, args.runs_per_point, scenario.agents, args.seed)
+        header = (
+            f"{FIT_HEADER} {shlex.join(argv)}` on {doc['calibration']['date']}.\n"
+            "# Fitted behavioural parameters; the scenario that `extends:` this file inherits them.\n"
+            f"# options: {options_sha}\n"
+        )
+        fit_text = header + yaml.safe_dump(doc, sort_keys=False)
+        names = list(result.best)
+        lines = ["distance," + ",".join(names)] + [f"{d:.6g}," + ",".join(f"{v[n]:.6g}" for n in names) for d, v in result.trials]
+        (stage.path / "trials.csv").write_text("\n".join(lines) + "\n")
+        spread = doc["calibration"]["parameters"]
+        md = [f"# Calibration of {scenario.name}", "", f"{args.budget} trials x {args.runs_per_point} runs, {scenario.agents} agents, seed {args.seed}, "
+              f"{time.perf_counter() - started:.0f} s. Best distance {result.best_distance:.3g}; {len(result.good)} good fits.", "",
+              "| parameter | best | 10 % | median | 90 % |", "|---|---|---|---|---|"]  # fmt: skip
+        md += [f"| `{k}` | {v['best']:.4g} | {v['p10']:.4g} | {v['median']:.4g} | {v['p90']:.4g} |" for k, v in spread.items()]
+        md += [
+            "",
+            "Fit targets: " + ", ".join(t.name for t in targets() if not t.held_out),
+            "Held out: " + ", ".join(t.name for t in targets() if t.held_out),
+            "",
+            f"Fit file: `{fit_file}` (a copy is `fit.yaml` here).",
+        ]
+        (stage.path / "calibration.md").write_text("\n".join(md) + "\n")
+        # One set: the report (with a copy of the fit and a journal) is swapped in first; the fit file
+        # follows. A kill in between is completed by finish_calibration on the next calibrate.
+        (stage.path / "fit.yaml").write_text(fit_text)
+        (stage.path / PENDING_FIT).write_text(f"{fit_file}\n")
+        stage.commit()
+    fit_file.parent.mkdir(parents=True, exist_ok=True)
+    write_file(fit_file, fit_text)
+    (stage.dest / PENDING_FIT).unlink()
+    shutil.rmtree(saved, ignore_errors=True)
     if not args.quiet:
         print(
             f"calibrated {scenario.name}: best distance {result.best_distance:.3g} after {args.budget} trials ({time.perf_counter() - started:.0f} s)"
         )
         for k, v in spread.items():
             print(f"  {k:42s} {v['best']:.4g}  (good fits {v['p10']:.4g} - {v['p90']:.4g})")
-        print(f"  wrote {fit_file} and {report}/")
+        print(f"  wrote {fit_file} and {stage.dest}/")
     return 0
 
 
@@ -269,42 +369,43 @@ def cmd_validate(argv: Sequence[str]) -> int:
         prog="run.py validate", description="Validation report of the historical scenario against the 2025 observations."
     )
     parser.add_argument(
-        "--scenario", default="scenarios/historical_2025.yaml", help="scenario (default scenarios/historical_2025.yaml)"
+        "--scenario", default=str(HISTORICAL), help="scenario (default: this package's scenarios/historical_2025.yaml)"
     )
     parser.add_argument(
         "--runs", type=bounded_int(3, 10_000), default=40, help="runs; each uses one good-fit parameter set (default 40)"
     )
     parser.add_argument("--agents", type=bounded_int(100, 200_000_000), help="agents per run (default: the scenario's)")
-    parser.add_argument("--days", type=bounded_int(1, 3 * 366), help="horizon in days")
+    parser.add_argument("--days", type=bounded_int(2, 3 * 366), help="horizon in days")
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1), help="master seed")
     add_distribution_options(parser)
     parser.add_argument(
         "--out", type=Path, default=Path("results") / "validation", help="report folder (default results/validation/)"
     )
+    add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    check_out_dir(args.out)
     scenario = load(args.scenario, args)
     from sim.ensemble import run_ensemble
-    from sim.output import replace_dir
     from sim.validation import predictive_runs, write_report
 
-    bar = progress_bar(args.runs, "run", args.quiet)
-    try:
-        with executor(args, args.runs) as ex:
-            results = predictive_runs(scenario, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
-            fixed = run_ensemble(scenario, args.runs, ex)  # best fit only: what --runs does, for the choice of default
-    finally:
-        if bar is not None:
-            bar.close()
-    staging = args.out.parent / f".{args.out.name}.partial-{os.getpid()}"
-    report = write_report(staging, scenario, results, fixed)
-    replace_dir(staging, args.out)
+    opts = options(args, "runs", seed=scenario.seed, agents=scenario.agents, days=scenario.days, scenario=fingerprint(scenario))
+    with Stage(args.out, command="validate", options=opts, overwrite=args.overwrite) as stage:
+        check_memory(scenario, args, args.runs)
+        bar = progress_bar(args.runs, "run", args.quiet)
+        try:
+            with executor(args, args.runs) as ex:
+                results = predictive_runs(scenario, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
+                fixed = run_ensemble(scenario, args.runs, ex)  # best fit only: what --runs does, for the choice of default
+        finally:
+            if bar is not None:
+                bar.close()
+        report = write_report(stage.path, scenario, results, fixed)
+        stage.commit()
     if not args.quiet:
         inside, ok = sum(r["inside"] for r in report["rows"]), sum(r["consistent"] for r in report["rows"])
         print(
             f"validation of {scenario.name}: {inside}/{len(report['rows'])} observations inside the 10-90 % band, "
-            f"{ok}/{len(report['rows'])} within tolerance; report {args.out}/report.md"
+            f"{ok}/{len(report['rows'])} within tolerance; report {stage.dest}/report.md"
         )
     return 0
 
@@ -314,7 +415,7 @@ def _analysis_parser(
 ) -> Parser:
     parser = Parser(prog=f"run.py {prog}", description=description)
     parser.add_argument(
-        "--scenario", default="scenarios/historical_2025.yaml", help="base scenario (default scenarios/historical_2025.yaml)"
+        "--scenario", default=str(HISTORICAL), help="base scenario (default: this package's scenarios/historical_2025.yaml)"
     )
     parser.add_argument(runs_flag, type=bounded_int(1, 1000), default=runs_default, help=runs_help)
     parser.add_argument("--agents", type=bounded_int(100, 200_000_000), default=agents, help=f"agents per run (default {agents})")
@@ -329,6 +430,7 @@ def _analysis_parser(
     )
     add_distribution_options(parser)
     parser.add_argument("--out", type=Path, default=Path("results") / prog, help=f"output folder (default results/{prog}/)")
+    add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return parser
 
@@ -338,25 +440,30 @@ def _analysis_base(args: argparse.Namespace):
     return load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
 
 
-@contextlib.contextmanager
-def staged_output(out: Path, total: int, unit: str, quiet: bool):
-    """Yield (staging folder, progress bar or None); the folder replaces ``out`` only if the block
-    finishes, and is removed if it fails or is interrupted."""
-    from sim.output import replace_dir
+class staged_output:
+    """``with staged_output(args, command, options, total, unit, scenario, jobs) as (folder, bar)``: a
+    `Stage` for ``args.out`` (refused before any work if it must not be written), the memory check,
+    and a progress bar; the folder is swapped into place only if the block finishes."""
 
-    check_out_dir(out)
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
-    staging.mkdir(parents=True, exist_ok=False)
-    bar = progress_bar(total, unit, quiet)
-    try:
-        yield staging, bar
-        replace_dir(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
+    def __init__(self, args, command: str, opts: dict, total: int, unit: str, scenario, jobs: int) -> None:
+        self.stage = Stage(args.out, command=command, options=opts, overwrite=args.overwrite)
+        try:
+            check_memory(scenario, args, jobs)
+        except BaseException:
+            self.stage.discard()
+            raise
+        self.bar = progress_bar(total, unit, args.quiet)
+
+    def __enter__(self):
+        return self.stage.path, self.bar
+
+    def __exit__(self, kind, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if kind is None:
+            self.stage.commit()
+        else:
+            self.stage.discard()
 
 
 def cmd_compare(argv: Sequence[str]) -> int:
@@ -376,12 +483,17 @@ def cmd_compare(argv: Sequence[str]) -> int:
         raise UsageError(f"run.py compare: scenario names must differ (got {', '.join(names)})")
     from analysis.compare import compare, write_comparison
 
-    with staged_output(args.out, args.runs * len(scenarios), "run", args.quiet) as (staging, bar):
+    first = scenarios[0]
+    opts = options(
+        args, "runs", seed=first.seed, agents=first.agents, days=first.days, scenarios=[fingerprint(s) for s in scenarios]
+    )
+    largest = max(scenarios, key=lambda s: s.agents)
+    with staged_output(args, "compare", opts, args.runs * len(scenarios), "run", largest, args.runs) as (staging, bar):
         with executor(args, args.runs) as ex:
             results = compare(scenarios, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
         write_comparison(staging, scenarios, results)
     if not args.quiet:
-        print((args.out / "comparison.md").read_text())
+        print((Path(os.path.abspath(args.out)) / "comparison.md").read_text())
     return 0
 
 
@@ -401,7 +513,8 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
 
     prob = problem()
     X = sample(args.method, prob, args.samples, args.seed)
-    with staged_output(args.out, len(X), "point", args.quiet) as (staging, bar):
+    opts = options(args, "method", "samples", "runs_per_point", "seed", "agents", "days", scenario=fingerprint(base))
+    with staged_output(args, "sensitivity", opts, len(X), "point", base, len(X)) as (staging, bar):
         with executor(args, len(X)) as ex:
             Y = run_design(base, prob, X, args.runs_per_point, ex, on_point=bar.update if bar is not None else None)
         indices = analyze(args.method, prob, X, Y, args.seed)
@@ -424,7 +537,8 @@ def cmd_optimize(argv: Sequence[str]) -> int:
     base = _analysis_base(args)
     from analysis.optimize import search, write_report
 
-    with staged_output(args.out, args.trials, "policy", args.quiet) as (staging, bar):
+    opts = options(args, "trials", "runs_per_trial", "seed", "agents", "days", scenario=fingerprint(base))
+    with staged_output(args, "optimize", opts, args.trials, "policy", base, args.trials) as (staging, bar):
         with executor(args, args.trials) as ex:
             study = search(
                 base, args.trials, args.runs_per_trial, ex, args.seed, on_trial=bar.update if bar is not None else None
@@ -466,15 +580,50 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
 }
 
 
+RESUMABLE = {"run", "calibrate"}
+
+
+def _rerun_hint(argv: Sequence[str], work_saved: bool) -> str:
+    command = argv[0] if argv and argv[0] in COMMANDS else "run"
+    if command in RESUMABLE and work_saved:
+        again = list(argv) if "--resume" in argv else [*argv, "--resume"]
+        return f"finished work is saved; to continue: python run.py {shlex.join(again)}"
+    return f"no result was written; to retry: python run.py {shlex.join(argv)}"
+
+
+def _failure(argv: Sequence[str], what: str) -> int:
+    print(one_line(f"error: {what}; {_rerun_hint(argv, work_saved=True)}", 2000), file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; returns its exit status (0 done, 1 failed during the work, 2 bad input, 130 interrupted)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:
             return COMMANDS[argv[0]](argv[1:])
         return cmd_run(argv)
-    except (UsageError, ScenarioError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (UsageError, ScenarioError, OutputError) as exc:
+        prefix = "" if isinstance(exc, ScenarioError) or str(exc).startswith("run.py") else _prog(argv) + ": "
+        print(one_line(f"error: {prefix}{exc}", 2000), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: no result was written", file=sys.stderr)
+        print(f"interrupted: {_rerun_hint(argv, work_saved=True)}", file=sys.stderr)
         return 130
+    except BrokenProcessPool:
+        return _failure(argv, "a worker process died (killed, or out of memory)")
+    except MemoryError:
+        return _failure(argv, "out of memory")
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _failure(argv, f"{exc.strerror or exc}{where}")
+    except Exception as exc:
+        if type(exc).__name__ in ("KilledWorker", "CommClosedError", "FutureCancelledError", "CancelledError"):
+            return _failure(argv, f"the Dask cluster lost a worker or the connection ({type(exc).__name__})")
+        raise
+
+
+def _prog(argv: Sequence[str]) -> str:
+    return f"run.py {argv[0]}" if argv and argv[0] in COMMANDS else "run.py"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,22 +110,37 @@ def fingerprint(scenario: Scenario) -> str:
 
 
 def save_checkpoint(folder: Path, scenario: Scenario, result: RunResult) -> None:
+    """Save one finished run; written atomically, so a kill leaves the file whole or absent."""
+    from sim.staging import write_file
+
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{fingerprint(scenario)}-run{result.run:05d}.npz"
-    tmp = folder / f".{path.name}.partial-{os.getpid()}.npz"
-    np.savez(tmp, metrics=json.dumps(result.metrics), peak_day=result.peak_day, run=result.run, **result.series)
-    os.replace(tmp, path)  # a killed process leaves at most a ".partial" file, never a truncated run
+    buffer = io.BytesIO()
+    np.savez(buffer, metrics=json.dumps(result.metrics), peak_day=result.peak_day, run=result.run, **result.series)
+    write_file(folder / f"{fingerprint(scenario)}-run{result.run:05d}.npz", buffer.getvalue())
 
 
 def load_checkpoints(folder: Path, scenario: Scenario) -> dict[int, RunResult]:
+    """The runs saved in ``folder`` for this scenario. A file that cannot be read (truncated, corrupt)
+    is deleted and its run computed again; leftovers of killed writers are removed."""
+    from sim.staging import remove_partials
+
     out: dict[int, RunResult] = {}
     if not folder.is_dir():
         return out
+    remove_partials(folder)
     for path in sorted(folder.glob(f"{fingerprint(scenario)}-run*.npz")):
-        with np.load(path) as data:
-            run = int(data["run"])
-            series = {k: np.asarray(data[k]) for k in data.files if k not in ("metrics", "peak_day", "run")}
-            out[run] = RunResult(run=run, series=series, metrics=json.loads(str(data["metrics"])), peak_day=int(data["peak_day"]))
+        try:
+            with np.load(path) as data:
+                run = int(data["run"])
+                series = {k: np.asarray(data[k]) for k in data.files if k not in ("metrics", "peak_day", "run")}
+                metrics = json.loads(str(data["metrics"]))
+                peak_day = int(data["peak_day"])
+            if f"-run{run:05d}.npz" not in path.name or set(metrics) != set(HEADLINE_METRICS):
+                raise ValueError("not this run")
+        except Exception:  # noqa: BLE001 - any unreadable checkpoint is recomputed, never fatal
+            path.unlink(missing_ok=True)
+            continue
+        out[run] = RunResult(run=run, series=series, metrics=metrics, peak_day=peak_day)
     return out
 
 

@@ -1,8 +1,8 @@
 """Writing results: timeseries.csv, summary.json, plots/*.png, scenario.resolved.yaml.
 
-Everything is written into a hidden staging folder next to the destination and moved into place only
-when complete, so an interrupted run never leaves a folder that looks finished. An earlier result in
-the destination is replaced only at that last moment.
+The command line writes them into a staging folder (`sim.staging.Stage`) that is moved into place only
+when complete, so an interrupted run never leaves a folder that looks finished and an earlier result in
+the destination is replaced only at that last moment (recoverably).
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-import shutil
+import math
 from pathlib import Path
 from typing import Any
 
@@ -39,34 +38,33 @@ def subplots(*args, figsize: tuple[float, float] | None = None, **kwargs):
 TIMESERIES_COLUMNS = ("run", "day", "date", *REPORTERS)
 
 
-def write_results(out_dir: Path, scenario: Scenario, results: list[RunResult], extra: dict[str, Any] | None = None) -> dict:
-    """Write all outputs of an ensemble atomically; returns the summary."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / "plots").mkdir(parents=True)
-    try:
-        summary = summarize(scenario, results)
-        summary["version"] = __version__
-        write_timeseries(staging / "timeseries.csv", scenario, results)
-        write_resolved(staging / "scenario.resolved.yaml", scenario, extra)
-        plot_all(staging / "plots", scenario, results)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        replace_dir(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)  # a killed process leaves only a hidden ".partial" folder
-        raise
+def write_results(folder: Path, scenario: Scenario, results: list[RunResult], extra: dict[str, Any] | None = None) -> dict:
+    """Write all outputs of an ensemble into ``folder`` (a staging folder of `sim.staging.Stage`, which
+    swaps it into place once complete); returns the summary."""
+    folder = Path(folder)
+    (folder / "plots").mkdir(parents=True, exist_ok=True)
+    summary = summarize(scenario, results)
+    summary["version"] = __version__
+    write_timeseries(folder / "timeseries.csv", scenario, results)
+    write_resolved(folder / "scenario.resolved.yaml", scenario, extra)
+    plot_all(folder / "plots", scenario, results)
+    (folder / "summary.json").write_text(json_text(summary))
     return summary
 
 
-def replace_dir(staging: Path, out_dir: Path) -> None:
-    """Move a finished staging folder into place (rename is atomic on one file system)."""
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-    if out_dir.exists():
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+def json_text(data: Any) -> str:
+    """Strict JSON (NaN and infinities become null, as the definitions say), indented, one final newline."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(data), indent=2, allow_nan=False) + "\n"
 
 
 def write_timeseries(path: Path, scenario: Scenario, results: list[RunResult]) -> None:

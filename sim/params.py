@@ -11,10 +11,11 @@ Rates are per day; counts of people are real people (not agents).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 TOPICS = ("pets_culture", "lifestyle", "appearance", "politics", "entertainment")
 """Post topics: the categories of Li et al. 2025 (cultural/pets, appearance, political) plus RedNote's
@@ -34,7 +35,23 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+"""Dates a scenario may use: with outages of at most `MAX_OUTAGE_HOURS` every computed instant stays far
+inside what the calendar (and matplotlib's date axis) can hold."""
+MAX_OUTAGE_HOURS = 1_000_000  # about 114 years; null means for good
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"must be a calendar date from {EARLIEST_DATE} to {LATEST_DATE} (got {value})")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_date_in_range)]
+
+NAME_PATTERN = re.compile(r"\w[\w.-]{0,99}")
+"""A scenario name is a plain file name (it names the default output folder): a letter, digit or _ first,
+then up to 99 letters, digits, '.', '_' or '-'."""
 
 
 def P(default: Any, lo: float | None = None, hi: float | None = None, *, src: str, doc: str) -> Any:
@@ -109,6 +126,10 @@ class Population(Section):
         return self
 
 
+MAX_COMPLETE_USERS = 5_000
+"""Largest population a 'complete' follow graph is built for (it has n * (n - 1) follows)."""
+
+
 class Network(Section):
     kind: Literal["communities", "random", "complete"] = P(
         "communities",
@@ -180,7 +201,7 @@ class Outage(Section):
     hours: float | None = P(
         ...,
         0.01,
-        None,
+        MAX_OUTAGE_HOURS,
         src="MODEL_BRIEF.md section 2 (12-14 h in Jan 2025)",
         doc="How long it stays dark; null means for good.",
     )
@@ -751,8 +772,27 @@ class Scenario(Section):
         None, src="python run.py calibrate", doc="Provenance of fitted parameters (not used by the model itself)."
     )
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not NAME_PATTERN.fullmatch(value):
+            shown = repr(value) if len(value) <= 40 else repr(value[:37]) + "..."
+            raise ValueError(
+                "must be a plain file name: 1 to 100 letters, digits, '.', '_' or '-', starting with a letter, "
+                f"digit or '_' (got {shown})"
+            )
+        return value
+
     @model_validator(mode="after")
     def _dates(self) -> Scenario:
+        if self.network.kind == "complete":
+            n_us = max(1, round(self.agents * self.population.us_agent_share))
+            if max(n_us, self.agents - n_us) > MAX_COMPLETE_USERS:
+                raise ValueError(
+                    f"network.kind: 'complete' is for limit checks of at most {MAX_COMPLETE_USERS:,} users per "
+                    f"population ({self.agents:,} agents give {max(n_us, self.agents - n_us):,}); "
+                    "use 'communities' or 'random', or fewer agents"
+                )
         if self.end_date <= self.start_date:
             raise ValueError("end_date: must be after start_date")
         if (self.end_date - self.start_date).days > 3 * 366:

@@ -7,7 +7,10 @@ is allowed, e.g. ``scenarios/x.yaml: platform.translation.quality: must be <= 1 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import reprlib
+import stat
 import typing
 from pathlib import Path
 from typing import Any
@@ -17,13 +20,70 @@ from pydantic import BaseModel, ValidationError
 
 from sim.params import Scenario
 
+MAX_FILE_BYTES = 1_000_000
+"""Largest scenario file read (the shipped ones are under 10 kB)."""
+MAX_NODES = 100_000
+"""Largest document, counting every value after YAML aliases are expanded ("billion laughs" guard)."""
+MAX_MESSAGE = 400
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` with control characters escaped (so a message stays one line) and at most ``limit`` characters."""
+    out = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
 
 class ScenarioError(ValueError):
     """A scenario that cannot be used. ``str(error)`` is a one-line message for the user."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
 
 class _Loader(yaml.SafeLoader):
-    """Safe loader that leaves timestamps as text: the schema parses dates and reports bad ones by key."""
+    """Safe loader that leaves timestamps as text (the schema parses dates and reports bad ones by key),
+    rejects duplicate keys and documents that aliases expand beyond `MAX_NODES` values."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {_short(key_node.value)}", key_node.start_mark
+                        )
+                    seen[key] = 1
+        return super().construct_mapping(node, deep=deep)
+
+    def get_single_data(self):  # type: ignore[override]
+        node = self.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_NODES:
+            raise yaml.YAMLError(f"the document expands to more than {MAX_NODES:,} values (aliases)")
+        return self.construct_document(node)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Values in the document with every alias expanded, counted without expanding (memoised per node)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
+        if children_done:
+            sizes[id(node)] = min(1 + sum(sizes.get(id(c), 1) for c in children), MAX_NODES + 1)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
@@ -49,10 +109,11 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     if days is not None:
         start = raw.get("start_date", Scenario.model_fields["start_date"].default)
         try:
-            start = _as_date(start)
-        except (TypeError, ValueError):
-            raise ScenarioError(f"{path}: start_date: must be a calendar date like 2025-01-01 (got {start!r})") from None
-        raw["end_date"] = start + dt.timedelta(days=int(days) - 1)
+            raw["end_date"] = _as_date(start) + dt.timedelta(days=int(days) - 1)
+        except (TypeError, ValueError, OverflowError):
+            raise ScenarioError(
+                f"{path}: start_date: must be a calendar date like 2025-01-01 that --days {days} can extend (got {_short(start)})"
+            ) from None
     return validate(raw, source=str(path))
 
 
@@ -82,7 +143,10 @@ def _as_date(value: Any) -> dt.date:
 
 
 def _load_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise _Unreadable(path, f"cannot read the file ({exc})") from None
     if resolved in chain:
         cycle = " -> ".join(str(p.name) for p in (*chain, resolved))
         raise ScenarioError(f"{path}: extends: circular inheritance ({cycle})")
@@ -90,42 +154,77 @@ def _load_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
-    if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError(f"{path}: extends: must be the path of another scenario file (got {parent!r})")
+    if not isinstance(parent, str) or not parent.strip() or "\0" in parent:
+        raise ScenarioError(f"{path}: extends: must be the path of another scenario file (got {_short(parent)})")
     parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
-    if not parent_path.is_file():
-        raise ScenarioError(f"{path}: extends: file not found: {parent_path}")
-    base = _load_with_parents(parent_path, (*chain, resolved))
+    try:
+        base = _load_with_parents(parent_path, (*chain, resolved))
+    except _Unreadable as exc:
+        if exc.path != parent_path:
+            raise
+        raise ScenarioError(f"{path}: extends: {exc.reason}: {parent_path}") from None
     base.pop("name", None)
     base.pop("description", None)
     return deep_merge(base, raw)
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+class _Unreadable(ScenarioError):
+    """A scenario path that is missing or not a readable regular file of reasonable size."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: a regular file of at most `MAX_FILE_BYTES` (never blocks on a pipe or device)."""
+    too_big = f"larger than the {MAX_FILE_BYTES:,}-byte limit for scenario files"
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
+        raise _Unreadable(path, "file not found") from None
+    except (OSError, ValueError) as exc:
+        raise _Unreadable(path, f"cannot read the file ({getattr(exc, 'strerror', None) or exc})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a folder, not a scenario file" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, pipe or socket)"
+        raise _Unreadable(path, kind)
+    with os.fdopen(fd, "rb") as fh:
+        if info.st_size > MAX_FILE_BYTES:
+            raise _Unreadable(path, too_big)
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise _Unreadable(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unreadable(path, too_big)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Unreadable(path, "cannot read the file (not UTF-8 text)") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    text = _read_text(path)
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ScenarioError(f"{path}: {where}invalid YAML ({problem})") from None
+        problem = getattr(exc, "problem", None) or (str(exc) if type(exc) is yaml.YAMLError else "not valid YAML")
+        raise ScenarioError(f"{path}: {where}invalid YAML ({_short_text(problem)})") from None
     except RecursionError:
         raise ScenarioError(f"{path}: invalid YAML (nested too deeply)") from None
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ScenarioError(f"{path}: invalid YAML value ({exc})") from None
+        raise ScenarioError(f"{path}: invalid YAML value ({_short_text(str(exc))})") from None
     if data is None:
         raise ScenarioError(f"{path}: the file is empty; a scenario needs at least a name")
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: the document must be a mapping of keys to values (got {type(data).__name__})")
     bad = [k for k in data if not isinstance(k, str)]
     if bad:
-        raise ScenarioError(f"{path}: {bad[0]!r}: keys must be text")
+        raise ScenarioError(f"{path}: {_short(bad[0])}: keys must be text")
     return data
 
 
@@ -184,7 +283,7 @@ def _key_path(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + _short_text(str(part), 60)
     return out or "(top level)"
 
 
@@ -203,9 +302,19 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 2, 3, 3, 3, 3
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A short repr of ``value``, built without formatting all of it (values may be huge or shared)."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _short_text(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _describe(error: dict[str, Any]) -> str:

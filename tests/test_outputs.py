@@ -99,7 +99,9 @@ def test_interrupted_writing_leaves_no_complete_looking_result_and_keeps_the_old
         raise KeyboardInterrupt
 
     monkeypatch.setattr(output, "plot_all", killed)
-    assert main([*args, "--seed", "5"]) == 130
+    assert main([*args, "--seed", "5"]) == 2  # other options: refused before any work without --overwrite
+    assert "other options (seed 20250113 -> 5" in capsys.readouterr().err
+    assert main([*args, "--seed", "5", "--overwrite"]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert (out / "timeseries.csv").read_text() == before  # the earlier complete result is untouched
     # no staging folder left behind; the finished run is kept for --resume in a hidden ".res.runs"
