@@ -26,6 +26,9 @@ class UsSchedule:
     creator_salience: np.ndarray  # salience as creators feel it: adds creator-only news
     tiktok_up: np.ndarray  # share of the day TikTok works in the US, [0, 1]
     in_store: np.ndarray  # TikTok can be installed from the US app stores
+    tiktok_restored_days_ago: np.ndarray  # days since TikTok last came back from an outage (inf: never)
+    rednote_up: np.ndarray  # share of the day RedNote works in the US, [0, 1]
+    rednote_in_store: np.ndarray  # RedNote can be installed from the US app stores
     headlines: tuple[tuple[str, ...], ...]  # names of the events of each day, for logs and the view
 
 
@@ -42,8 +45,6 @@ def build_us_schedule(scenario: Scenario) -> UsSchedule:
     """Day-by-day US state from the scenario's timeline (the loop is over days, not users)."""
     timeline, days = scenario.timeline, scenario.days
     decay = 0.5 ** (1.0 / timeline.salience_half_life_days)
-    dark = np.zeros(days)
-    in_store = np.ones(days, dtype=bool)
     headlines: list[list[str]] = [[] for _ in range(days)]
     pulses = np.zeros(days)
     creator_pulses = np.zeros(days)
@@ -57,21 +58,10 @@ def build_us_schedule(scenario: Scenario) -> UsSchedule:
         if (d := day_index(event.date)) is not None:
             (creator_pulses if event.audience == "creators" else pulses)[d] += event.salience
             headlines[d].append(event.event)
-    for outage in timeline.tiktok_outages:
-        start = dt.datetime.combine(outage.start, dt.time()) + dt.timedelta(hours=outage.start_hour)
-        for d in range(days):
-            dark[d] = min(1.0, dark[d] + dark_share(dt.datetime.combine(scenario.date_of(d), dt.time()), start, outage.hours))
-        if (d := day_index(outage.start)) is not None:
-            headlines[d].append("tiktok_goes_dark" + (" (for good)" if outage.hours is None else ""))
-    for removal in timeline.app_store_removals:
-        for d in range(days):
-            date = scenario.date_of(d)
-            if removal.removed <= date and (removal.returned is None or date < removal.returned):
-                in_store[d] = False
-        if (d := day_index(removal.removed)) is not None:
-            headlines[d].append("tiktok_removed_from_app_stores")
-        if removal.returned is not None and (d := day_index(removal.returned)) is not None:
-            headlines[d].append("tiktok_back_in_app_stores")
+    dark, restored = _dark_by_day(scenario, timeline.tiktok_outages, "tiktok", headlines)
+    in_store = _in_store_by_day(scenario, timeline.app_store_removals, "tiktok", headlines)
+    rednote_dark, _ = _dark_by_day(scenario, timeline.rednote_blocks, "rednote", headlines)
+    rednote_in_store = _in_store_by_day(scenario, timeline.rednote_store_removals, "rednote", headlines)
     for pause in timeline.enforcement_pauses:
         if (d := day_index(pause.start)) is not None:
             relief_days[d] = True
@@ -99,8 +89,48 @@ def build_us_schedule(scenario: Scenario) -> UsSchedule:
         creator_salience=creators,
         tiktok_up=1.0 - dark,
         in_store=in_store,
+        tiktok_restored_days_ago=restored,
+        rednote_up=1.0 - rednote_dark,
+        rednote_in_store=rednote_in_store,
         headlines=tuple(tuple(h) for h in headlines),
     )
+
+
+def _dark_by_day(scenario: Scenario, outages: list, app: str, headlines: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each day an app is dark, and the days since it last came back (inf before any return)."""
+    days = scenario.days
+    dark = np.zeros(days)
+    restored = np.full(days, np.inf)
+    midnight = [dt.datetime.combine(scenario.date_of(d), dt.time()) for d in range(days)]
+    for outage in outages:
+        start = dt.datetime.combine(outage.start, dt.time()) + dt.timedelta(hours=outage.start_hour)
+        for d in range(days):
+            dark[d] = min(1.0, dark[d] + dark_share(midnight[d], start, outage.hours))
+        if 0 <= (d := scenario.day_of(outage.start)) < days:
+            headlines[d].append(f"{app}_goes_dark" + (" (for good)" if outage.hours is None else ""))
+        if outage.hours is not None:
+            back = scenario.day_of((start + dt.timedelta(hours=outage.hours)).date())
+            if back < days:
+                later = np.arange(max(back, 0), days)
+                restored[later] = np.minimum(restored[later], later - back)
+                if back >= 0:
+                    headlines[back].append(f"{app}_service_restored")
+    return dark, restored
+
+
+def _in_store_by_day(scenario: Scenario, removals: list, app: str, headlines: list[list[str]]) -> np.ndarray:
+    """Whether an app can be installed from the US app stores, day by day."""
+    days = scenario.days
+    in_store = np.ones(days, dtype=bool)
+    for removal in removals:
+        first = max(scenario.day_of(removal.removed), 0)
+        last = days if removal.returned is None else min(scenario.day_of(removal.returned), days)
+        in_store[first:last] = False
+        if 0 <= (d := scenario.day_of(removal.removed)) < days:
+            headlines[d].append(f"{app}_removed_from_app_stores")
+        if removal.returned is not None and 0 <= (d := scenario.day_of(removal.returned)) < days:
+            headlines[d].append(f"{app}_back_in_app_stores")
+    return in_store
 
 
 def _decaying_level(pulses: np.ndarray, relief: np.ndarray, decay: float, pause_relief: float, start_level: float) -> np.ndarray:
@@ -181,6 +211,9 @@ class Day:
     creator_salience: float  # salience as creators see it (includes creator-only news)
     tiktok_up: float  # share of the day TikTok works in the US
     in_store: bool  # TikTok can be installed from the US app stores
+    tiktok_restored_days_ago: float  # days since TikTok came back from an outage (inf: never)
+    rednote_up: float  # share of the day RedNote works in the US
+    rednote_in_store: bool  # RedNote can be installed from the US app stores
     translation_quality: float  # built-in translation for everyone (0 = none)
     grey_translation_quality: float  # for users in the grey test
     verify_new_accounts: bool  # real-name verification of new accounts
@@ -197,6 +230,7 @@ class Calendar:
     OUTPUTS = (
         Output("ban_salience", "US ban salience (dimensionless)", "index"),
         Output("tiktok_up", "share of the day TikTok worked in the US", "share"),
+        Output("rednote_up", "share of the day RedNote worked in the US", "share"),
     )
 
     def __init__(self, scenario: Scenario, mechanisms: Mechanisms) -> None:
@@ -214,6 +248,9 @@ class Calendar:
             creator_salience=float(s.creator_salience[day]) if self.news else 0.0,
             tiktok_up=float(s.tiktok_up[day]),
             in_store=bool(s.in_store[day]),
+            tiktok_restored_days_ago=float(s.tiktok_restored_days_ago[day]),
+            rednote_up=float(s.rednote_up[day]),
+            rednote_in_store=bool(s.rednote_in_store[day]),
             translation_quality=float(ps.translation_quality[day]),
             grey_translation_quality=float(ps.grey_translation_quality[day]),
             verify_new_accounts=bool(ps.verify_new_accounts[day]),
@@ -225,4 +262,4 @@ class Calendar:
         )
 
     def measure(self, today: Day) -> dict[str, float]:
-        return {"ban_salience": today.salience, "tiktok_up": today.tiktok_up}
+        return {"ban_salience": today.salience, "tiktok_up": today.tiktok_up, "rednote_up": today.rednote_up}

@@ -102,6 +102,14 @@ class Population(Section):
         src="observed_2025.csv: rednote_us_dau 2025-01-06 (Similarweb)",
         doc="US RedNote daily active users at the start (a subset of the accounts).",
     )
+    us_rednote_daily_share: float = P(
+        0.5,
+        0.01,
+        1,
+        src="assumption (DAU/MAU of social apps is about 0.5)",
+        doc="With daily use as a choice: share of pre-surge members who open RedNote on a given day (the start has "
+        "us_rednote_dau / this many members).",
+    )
     us_tiktok_daily_use: float = P(
         0.49,
         0.01,
@@ -196,7 +204,7 @@ class NewsEvent(Section):
 
 
 class Outage(Section):
-    start: Date = P(..., src="MODEL_BRIEF.md section 2", doc="Day TikTok goes dark in the US.")
+    start: Date = P(..., src="MODEL_BRIEF.md section 2", doc="Day the app goes dark in the US.")
     start_hour: float = P(0.0, 0, 24, src="MODEL_BRIEF.md section 2", doc="Hour of that day it goes dark.")
     hours: float | None = P(
         ...,
@@ -208,7 +216,7 @@ class Outage(Section):
 
 
 class StoreRemoval(Section):
-    removed: Date = P(..., src="MODEL_BRIEF.md section 2", doc="Day TikTok leaves the US app stores.")
+    removed: Date = P(..., src="MODEL_BRIEF.md section 2", doc="Day the app leaves the US app stores.")
     returned: Date | None = P(None, src="MODEL_BRIEF.md section 2", doc="Day it returns; null = never.")
 
 
@@ -235,6 +243,14 @@ class Timeline(Section):
     app_store_removals: list[StoreRemoval] = P([], src="MODEL_BRIEF.md section 2", doc="Periods TikTok cannot be installed.")
     store_removal_salience: float = P(
         0.3, 0, 10, src="assumption", doc="Ban salience added while TikTok is out of the app stores."
+    )
+    rednote_blocks: list[Outage] = P(
+        [],
+        src="seed articles 001, 003 (US officials said the law could apply to RedNote too)",
+        doc="Periods RedNote's service is blocked in the US (no use, no sign-ups).",
+    )
+    rednote_store_removals: list[StoreRemoval] = P(
+        [], src="seed articles 001, 003", doc="Periods RedNote cannot be installed in the US (no new accounts)."
     )
     enforcement_pauses: list[EnforcementPause] = P(
         [], src="MODEL_BRIEF.md section 2", doc="Executive orders pausing enforcement."
@@ -548,6 +564,31 @@ class UsUsers(Section):
         src="assumption (hazard of leaving falls with tenure: Kumar et al. 2011; Jeong et al. 2024)",
         doc="Utility weight of log(1 + days active since the last (re)activation).",
     )
+    use_shift: float = P(
+        1.0,
+        -10,
+        10,
+        src="assumption (calibrated with habit: how many members open RedNote on a given day)",
+        doc="Utility shift of opening RedNote today relative to staying a member: P(use today) = sigmoid(utility + use_shift).",
+    )
+    tiktok_sessions_per_day: float = P(
+        8.0,
+        1,
+        100,
+        src="assumption (daily users open TikTok several times a day)",
+        doc="Sessions a daily user spreads over the day: an app that works for a share f of the day is missed with "
+        "probability (1 - f)^sessions.",
+    )
+    tiktok_return_rush: float = P(
+        0.3,
+        0,
+        5,
+        src="observed_2025.csv: tiktok_us_dau 106.8M on 19 Jan (one-year high) against 82.2M on 13 Jan",
+        doc="Extra TikTok use on the day its service comes back from an outage, relative to normal (the rush back).",
+    )
+    tiktok_return_rush_half_life_days: float = P(
+        1.0, 0.1, 60, src="assumption (a one-day high, MODEL_BRIEF.md 5)", doc="Half-life of the rush back to TikTok."
+    )
     pre_surge_tenure_days: float = P(
         365.0, 0, 3650, src="assumption", doc="Tenure given to US users active on RedNote at the start."
     )
@@ -720,6 +761,19 @@ class Mechanisms(Section):
     attitude_drift: bool = P(True, src="MODEL_BRIEF.md 4", doc="Chinese attitudes change with exchanges and dilution.")
     outside_option: bool = P(True, src="MODEL_BRIEF.md 4", doc="TikTok and the other app compete for attention.")
     language_friction: bool = P(True, src="MODEL_BRIEF.md 4", doc="Language barrier lowers utility and reactions.")
+    daily_use: bool = P(
+        False,
+        src="issue 12 (accounts and daily use, separately)",
+        doc="Members choose each day whether to open RedNote (DAU <= members); apps used on a partly dark day count.",
+    )
+    tiktok_return_rush: bool = P(
+        False, src="observed_2025.csv: tiktok_us_dau 19 Jan", doc="Users rush back to TikTok when its service returns."
+    )
+    outside_option_follows_tiktok: bool = P(
+        False,
+        src="MODEL_BRIEF.md 2 (Lemon8 and CapCut went dark and left the stores with TikTok)",
+        doc="The other app (Lemon8-like) is dark and out of the stores whenever TikTok is.",
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -94,6 +94,17 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def availability(up: float, sessions: float) -> float:
+    """Share of daily users who find an app working on a day it works for a share ``up`` of the time:
+    a user misses it only if all of their sessions fall in the dark hours."""
+    return 1.0 - (1.0 - up) ** sessions
+
+
+def return_rush(p: UsParams, days_since_return: float) -> float:
+    """Extra use of TikTok in the days after its service comes back (users rush back to it)."""
+    return p.tiktok_return_rush * 0.5 ** (days_since_return / p.tiktok_return_rush_half_life_days)
+
+
 # --------------------------------------------------------------------------------------------------
 # Rules as pure functions (tests compare each with a plain loop)
 # --------------------------------------------------------------------------------------------------
@@ -192,6 +203,11 @@ class UsUsers:
             Headline("peak_us_rednote_dau", "peak", "highest US RedNote DAU (people)", "peak US DAU", compare=True),
             Headline("final_us_rednote_dau", "final", "US RedNote DAU on the last day (people)", "final US DAU"),
         )),
+        Output("us_rednote_members", "US RedNote members: account holders who have not gone dormant", "people", "us",
+               "members", "tab:pink"),
+        Output("us_rednote_wau", "US users who opened RedNote in the last 7 days", "people", "us", "weekly users", "salmon"),
+        Output("us_rednote_mau", "US users who opened RedNote in the last 30 days", "people", "us", "monthly users", "peru"),
+        Output("us_rednote_dau_mau", "daily over monthly US RedNote users (stickiness)", "share", "real", "DAU / MAU"),
         Output("us_rednote_signups", "new US RedNote accounts that day", "people", "us", "new accounts", "tab:blue", (
             Headline("total_signups", "total", "new US RedNote accounts over the horizon (people)", "new US accounts", compare=True),
         )),
@@ -275,7 +291,8 @@ class UsUsers:
         self.state[accounts] = DORMANT
         # Pre-surge regulars are the account holders who like RedNote most: literate and high taste.
         liking = (0.05 + self.literacy[accounts]) * np.exp(self.taste[accounts])
-        regulars = accounts[weighted_sample(rng, liking, round(population.us_rednote_dau / weight))]
+        members = population.us_rednote_dau / (population.us_rednote_daily_share if mechanisms.daily_use else 1.0)
+        regulars = accounts[weighted_sample(rng, liking, round(members / weight))]
         self.state[regulars] = ACTIVE
         self.signup_day = np.full(n, -1, dtype=np.int32)  # sign-up day in this run; -1: before or never
         self.activated_day = np.full(n, LONG_AGO, dtype=np.int32)  # last (re)activation
@@ -284,9 +301,12 @@ class UsUsers:
         self.engagement = np.zeros(n, dtype=np.float32)  # remembered replies per day (real)
         self.moderation = np.zeros(n, dtype=np.float32)  # remembered held/removed posts per day
         self.cn_followers = np.zeros(n, dtype=np.int32)  # agent-level cross-cultural ties received
+        self.uses_today = self.state == ACTIVE  # opened RedNote today (members only)
+        self.last_use_day = np.where(self.uses_today, -1, LONG_AGO).astype(np.int32)
         self.tiktok_installed = np.ones(n, dtype=bool)
         self.tiktok_active = rng.random(n) < self.tiktok_propensity
         self.other_active = rng.random(n) < p.other_initial_share
+        self.other_used_today = self.other_active
         self.signed_up_today = np.zeros(n, dtype=bool)
         self.activated_today = np.zeros(n, dtype=bool)
         self.blocked_today = np.zeros(n, dtype=bool)
@@ -311,13 +331,14 @@ class UsUsers:
         active = self.state == ACTIVE
         exposure = network.exposure(self.follows, self.join_signal, self.n_following)
         tiktok_works = (today.tiktok_up * self.tiktok_installed).astype(np.float32)
+        rednote = availability(today.rednote_up, p.tiktok_sessions_per_day)  # 1 unless RedNote is blocked
 
-        # -- sign-ups and returns
+        # -- sign-ups and returns (an account is made in the app: it must be installable and working)
         salience = np.where(self.is_creator, today.creator_salience, today.salience).astype(np.float32)
-        hazard = join_hazard(p, mech, salience, self.motive, self.creator_multiplier, 1.0 - tiktok_works, exposure)
+        hazard = join_hazard(p, mech, salience, self.motive, self.creator_multiplier, 1.0 - tiktok_works, exposure) * rednote
         u_join = streams.uniform("us.join", day, n)
         acts = adopt(hazard, u_join, p, mech, exposure, self.threshold)
-        joins = acts & (self.state == NONE)
+        joins = acts & (self.state == NONE) & today.rednote_in_store
         if today.verify_new_accounts:
             verified = self.has_credentials & (streams.uniform("us.verify", day, n) >= self.verification_friction)
             self.blocked_today = joins & ~verified
@@ -330,19 +351,26 @@ class UsUsers:
             ret_hazard = p.dormant_return_base + p.dormant_return_multiplier * hazard
             returns = dormant & adopt(ret_hazard, u_join, p, mech, exposure, self.threshold)
 
-        # -- staying or lapsing (only those active at the start of the day; computed on their rows only)
+        # -- staying a member or lapsing, and opening RedNote today (members at the start of the day;
+        #    computed on their rows only)
         lapses = np.zeros(n, dtype=bool)
+        idx = np.flatnonzero(active)
+        utility = self.stay_utility_of(idx, today, active, tiktok_works) if (mech.lapse or mech.daily_use) else None
         if mech.lapse:
-            idx = np.flatnonzero(active)
-            lapses[idx] = streams.uniform("us.lapse", day, n)[idx] >= sigmoid(
-                self.stay_utility_of(idx, today, active, tiktok_works)
-            )
+            lapses[idx] = streams.uniform("us.lapse", day, n)[idx] >= sigmoid(utility)
+        if mech.daily_use:
+            stay = ~lapses[idx]
+            uses = np.zeros(n, dtype=bool)
+            uses[idx[stay]] = streams.uniform("us.use", day, n)[idx[stay]] < sigmoid(utility[stay] + p.use_shift) * rednote
         self.state[lapses] = DORMANT
         self.state[self.blocked_today] = BLOCKED
         self.state[joins | returns] = ACTIVE
         self.signup_day[joins] = day
         self.activated_day[joins | returns] = day
         self.signed_up_today, self.activated_today = joins, joins | returns
+        # a new or returning member opens the app that day; without the daily choice every member does
+        self.uses_today = (uses | joins | returns) if mech.daily_use else self.state == ACTIVE
+        self.last_use_day[self.uses_today] = day
         # Followers notice sign-ups ("I just joined RedNote"), not quiet returns.
         self.join_signal = np.minimum(self.join_signal * self.signal_decay + joins, 1.0).astype(np.float32)
 
@@ -370,28 +398,42 @@ class UsUsers:
             tenure=(today.day - self.activated_day[idx]).astype(np.float32),
             friction=language_friction(self.literacy[idx], quality),
             moderation=self.moderation[idx],
-            tiktok_works=tiktok_works[idx],
-            other_active=self.other_active[idx],
+            tiktok_works=tiktok_works[idx] * (1.0 + self._rush(today)),
+            other_active=self.other_used_today[idx],
             degradation=today.degradation,
         )
 
+    def _rush(self, today: Day) -> float:
+        """Extra pull of TikTok in the days after it comes back (0 without that mechanism)."""
+        return return_rush(self.p, today.tiktok_restored_days_ago) if self.mech.tiktok_return_rush else 0.0
+
     def _use_tiktok_and_other(self, today: Day) -> None:
-        p, n, streams = self.p, self.n, self.streams
+        p, mech, n, streams = self.p, self.mech, self.n, self.streams
         u = streams.uniform("us.tiktok_app", today.day, n)
         lose = self.tiktok_installed & (u < p.device_churn)
         regain = ~self.tiktok_installed & today.in_store & (u < p.reinstall_prob)
         self.tiktok_installed = (self.tiktok_installed & ~lose) | regain
-        on_rednote = self.state == ACTIVE
-        use = today.tiktok_up * self.tiktok_propensity * (1.0 - p.tiktok_displacement * on_rednote)
+        # a daily user opens TikTok if it works in one of their sessions; without the daily-use mechanism
+        # use is proportional to the hours it works
+        up = availability(today.tiktok_up, p.tiktok_sessions_per_day) if mech.daily_use else today.tiktok_up
+        rush = self._rush(today)
+        propensity = np.minimum(self.tiktok_propensity * (1.0 + rush), 1.0) if rush else self.tiktok_propensity
+        use = up * propensity * (1.0 - p.tiktok_displacement * self.uses_today)
         self.tiktok_active = self.tiktok_installed & (streams.uniform("us.tiktok_use", today.day, n) < use)
         u = streams.uniform("us.other_app", today.day, n)
         join_other = -np.expm1(-(self.other_base_rate + p.other_join_rate * today.salience))
+        if mech.outside_option_follows_tiktok:  # Lemon8 and CapCut left the stores and went dark with TikTok
+            join_other = join_other * today.in_store
         self.other_active = np.where(self.other_active, u >= p.other_lapse, u < join_other)
+        self.other_used_today = self.other_active
+        if mech.outside_option_follows_tiktok:
+            other_up = availability(today.tiktok_up, p.tiktok_sessions_per_day)
+            self.other_used_today = self.other_active & (streams.uniform("us.other_open", today.day, n) < other_up)
 
     def _post(self, day: int) -> Posts:
         p, streams = self.p, self.streams
         prob = np.where(self.is_creator, p.creator_post_prob, p.post_prob)
-        posts = (self.state == ACTIVE) & (streams.uniform("us.post", day, self.n) < prob)
+        posts = self.uses_today & (streams.uniform("us.post", day, self.n) < prob)
         authors = np.flatnonzero(posts).astype(np.int32)
         topics = draw_topics(streams.uniform("us.topic", day, self.n)[authors], self.topic_cdf[authors])
         # per-user draw, so which posts break the rules is common across scenarios
@@ -426,7 +468,8 @@ class UsUsers:
         """Today's agent-level values of `OUTPUTS`; also counts the retention cohorts."""
         day = today.day
         counts = self.counts()
-        on_rn = self.state == ACTIVE
+        on_rn = self.uses_today if self.mech.daily_use else self.state == ACTIVE  # retention is defined on use
+        weekly, monthly = int((self.last_use_day > day - 7).sum()), int((self.last_use_day > day - 30).sum())
         signups = int(self.signed_up_today.sum())
         self.cumulative_signups += signups
         for d in RETENTION_DAYS:
@@ -435,13 +478,17 @@ class UsUsers:
                 self.retention_cohort[d] += int(cohort.sum())
                 self.retention_hits[d] += int((cohort & on_rn).sum())
         return {
-            "us_rednote_dau": counts[ACTIVE],
+            "us_rednote_dau": int(on_rn.sum()),
+            "us_rednote_members": counts[ACTIVE],
+            "us_rednote_wau": weekly,
+            "us_rednote_mau": monthly,
+            "us_rednote_dau_mau": int(on_rn.sum()) / monthly if monthly else 0.0,
             "us_rednote_signups": signups,
             "us_rednote_cumulative_signups": self.cumulative_signups,
             "us_rednote_reactivations": int((self.activated_today & ~self.signed_up_today).sum()),
             "us_rednote_dormant": counts[DORMANT],
             "us_tiktok_dau": int(self.tiktok_active.sum()),
-            "us_other_dau": int(self.other_active.sum()),
+            "us_other_dau": int(self.other_used_today.sum()),
             "us_mix_tiktok_only": int((self.tiktok_active & ~on_rn).sum()),
             "us_mix_both": int((self.tiktok_active & on_rn).sum()),
             "us_mix_rednote_only": int((~self.tiktok_active & on_rn).sum()),
