@@ -348,7 +348,7 @@ class UsUsers:
         returns = np.zeros(n, dtype=bool)
         if mech.dormant_return:
             dormant = self.state == DORMANT
-            ret_hazard = p.dormant_return_base + p.dormant_return_multiplier * hazard
+            ret_hazard = (p.dormant_return_base * rednote) + p.dormant_return_multiplier * hazard
             returns = dormant & adopt(ret_hazard, u_join, p, mech, exposure, self.threshold)
 
         # -- staying a member or lapsing, and opening RedNote today (members at the start of the day;
@@ -446,6 +446,7 @@ class UsUsers:
         """The regulator's decisions: blocked accounts (real-name), then bans (a ban overrides a block)."""
         self.state[decisions.blocked] = BLOCKED
         self.state[decisions.banned] = BANNED
+        self.uses_today[decisions.blocked] = self.uses_today[decisions.banned] = False  # a shut account is not a user
 
     def can_be_seen(self, authors: np.ndarray) -> np.ndarray:
         """Whether posts by these authors can still reach viewers (their account exists and is not shut)."""
