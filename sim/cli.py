@@ -209,21 +209,16 @@ def cmd_run(argv: Sequence[str]) -> int:
 
 
 def print_summary(summary: dict, out: Path, elapsed: float) -> None:
-    m = summary["metrics"]
+    """The headline metrics declared for the summary (`sim.results`): median [10 %, 90 %] across runs."""
+    from sim.results import format_band, format_value, headline_unit, summary_metrics
 
-    def fmt(name: str, scale: float = 1e6, unit: str = "M", pct: bool = False) -> str:
-        b = m[name]
-        if b["median"] is None:
-            return "n/a"
-        f = (lambda v: f"{100 * v:.1f}%") if pct else (lambda v: f"{v / scale:.2f}{unit}")
-        return f(b["median"]) + (f"  [{f(b['p10'])} - {f(b['p90'])}]" if summary["runs"] > 1 else "")
-
+    m, ensemble = summary["metrics"], summary["runs"] > 1
     print(f"{summary['scenario']}: {summary['runs']} run(s), seed {summary['seed']}, {summary['agents']} agents, {elapsed:.1f} s")
-    print(f"  peak US RedNote DAU   {fmt('peak_us_rednote_dau')} on {m['peak_date']['median']}")
-    print(f"  new US accounts       {fmt('total_signups')}")
-    for d in (7, 30, 90):
-        print(f"  Day-{d:<2} retention      {fmt(f'retention_day{d}', pct=True)}")
-    print(f"  cross-cultural ties   {fmt('cross_cultural_ties')}")
+    for name, h in summary_metrics().items():
+        unit = headline_unit(name)
+        value = format_band(m[name], unit) if ensemble else format_value(m[name]["median"], unit)
+        when = f" on {m['peak_date']['median']}" if name == "peak_us_rednote_dau" else ""
+        print(f"  {h.label:<22}{value}{when}")
     print(f"  results in {out}/")
 
 

@@ -203,7 +203,7 @@ class CrossTies:
         Output("us_follows_of_cn_users", "US users' follow-backs of Chinese users (stock)", "ties", "us", "US -> Chinese follows"),
         Output("cross_cultural_ties", "follow ties between Chinese and US users (stock)", "ties", "real", "cross-cultural ties",
                "tab:green", (Headline("cross_cultural_ties", "final", "Chinese-US follow ties at the end (ties)",
-                                      "cross-cultural ties", compare=True, objective="maximize"),),
+                                      "cross-cultural ties", summary=True, compare=True, objective="maximize"),),
                sum_of=("cn_follows_of_us_users", "us_follows_of_cn_users")),
     )  # fmt: skip
 

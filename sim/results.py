@@ -33,6 +33,7 @@ class Headline:
     how: Literal["peak", "total", "final", "run"]
     meaning: str
     label: str  # short, for tables
+    summary: bool = False  # printed by `run.py SCENARIO` after a run
     compare: bool = False  # a column of `run.py compare`
     objective: Literal["maximize", "minimize"] | None = None  # an objective of `run.py optimize`
 
@@ -102,6 +103,11 @@ def headline_unit(name: str) -> str:
     """Unit of a headline metric: its series' unit, or "share" for run-level ratios (retention)."""
     _, series = headlines()[name]
     return "share" if series is None else series.unit
+
+
+def summary_metrics() -> dict[str, Headline]:
+    """The lines of the summary `run.py SCENARIO` prints."""
+    return {name: h for name, (h, _) in headlines().items() if h.summary}
 
 
 def compare_metrics() -> dict[str, Headline]:

@@ -200,7 +200,7 @@ class UsUsers:
 
     OUTPUTS = (
         Output("us_rednote_dau", "US users active on RedNote that day", "people", "us", "US users on RedNote (model)", "tab:red", (
-            Headline("peak_us_rednote_dau", "peak", "highest US RedNote DAU (people)", "peak US DAU", compare=True),
+            Headline("peak_us_rednote_dau", "peak", "highest US RedNote DAU (people)", "peak US DAU", summary=True, compare=True),
             Headline("final_us_rednote_dau", "final", "US RedNote DAU on the last day (people)", "final US DAU"),
         )),
         Output("us_rednote_members", "US RedNote members: account holders who have not gone dormant", "people", "us",
@@ -209,7 +209,7 @@ class UsUsers:
         Output("us_rednote_mau", "US users who opened RedNote in the last 30 days", "people", "us", "monthly users", "peru"),
         Output("us_rednote_dau_mau", "daily over monthly US RedNote users (stickiness)", "share", "real", "DAU / MAU"),
         Output("us_rednote_signups", "new US RedNote accounts that day", "people", "us", "new accounts", "tab:blue", (
-            Headline("total_signups", "total", "new US RedNote accounts over the horizon (people)", "new US accounts", compare=True),
+            Headline("total_signups", "total", "new US RedNote accounts over the horizon (people)", "new US accounts", summary=True, compare=True),
         )),
         Output("us_rednote_cumulative_signups", "new US RedNote accounts since the start", "people", "us", "new accounts (cumulative)"),
         Output("us_rednote_reactivations", "dormant US accounts that came back that day", "people", "us",
@@ -231,7 +231,7 @@ class UsUsers:
     )  # fmt: skip
     RUN_HEADLINES = run_headlines(*(
         Headline(f"retention_day{d}", "run", f"share of migrants active on RedNote {d} days after their own sign-up",
-                 f"Day-{d} retention", compare=d >= 30, objective="maximize" if d == 90 else None)
+                 f"Day-{d} retention", summary=True, compare=d >= 30, objective="maximize" if d == 90 else None)
         for d in RETENTION_DAYS
     ))  # fmt: skip
 
