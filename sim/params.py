@@ -762,15 +762,15 @@ class Mechanisms(Section):
     outside_option: bool = P(True, src="MODEL_BRIEF.md 4", doc="TikTok and the other app compete for attention.")
     language_friction: bool = P(True, src="MODEL_BRIEF.md 4", doc="Language barrier lowers utility and reactions.")
     daily_use: bool = P(
-        False,
+        True,
         src="issue 12 (accounts and daily use, separately)",
         doc="Members choose each day whether to open RedNote (DAU <= members); apps used on a partly dark day count.",
     )
     tiktok_return_rush: bool = P(
-        False, src="observed_2025.csv: tiktok_us_dau 19 Jan", doc="Users rush back to TikTok when its service returns."
+        True, src="observed_2025.csv: tiktok_us_dau 19 Jan", doc="Users rush back to TikTok when its service returns."
     )
     outside_option_follows_tiktok: bool = P(
-        False,
+        True,
         src="MODEL_BRIEF.md 2 (Lemon8 and CapCut went dark and left the stores with TikTok)",
         doc="The other app (Lemon8-like) is dark and out of the stores whenever TikTok is.",
     )
