@@ -36,9 +36,10 @@ FREE_PARAMETERS: dict[str, tuple[float, float, bool]] = {
     "us_users.dormant_return_multiplier": (0.3, 30.0, True),  # dormant accounts coming back
     "us_users.dormant_return_base": (1e-4, 3e-2, True),  # quiet returns that hold the pre-surge level
     "us_users.habit": (-1.0, 4.0, False),  # lapse sensitivity (utility constant)
-    "cn_users.awareness_trend_rate": (0.05, 10.0, True),  # S-curve of Chinese attention ...
-    "cn_users.trending_threshold_posts": (1e4, 1e6, True),  # ... when the newcomers start to trend
-    "cn_users.awareness_peer_influence": (0.05, 5.0, True),  # ... and how fast noticing spreads
+    "cn_users.trend_rate": (0.01, 1.0, True),  # S-curve of Chinese attention: how fast the trending hashtag is noticed ...
+    "cn_users.trend_half_posts": (1e5, 1.5e6, True),  # ... at what foreign volume it trends (half response) ...
+    "cn_users.trend_steepness": (1.0, 10.0, False),  # ... how sharply it responds to the volume ...
+    "cn_users.awareness_peer_influence": (0.1, 5.0, True),  # ... and how fast noticing spreads among followers
 }
 GOOD_FIT_FACTOR = 1.25
 MIN_GOOD_FITS = 5

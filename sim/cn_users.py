@@ -2,8 +2,9 @@
 
 What a Chinese user does each day (`CnUsers.observe` then `CnUsers.decide`, all users at once):
   1. opens RedNote or not;
-  2. may notice the foreign newcomers (hashtag trending with the volume of foreign posts, plus followees
-     who noticed recently); curiosity fades after noticing;
+  2. may notice the foreign newcomers: the hashtag trends with a smooth, saturating (Hill) response to the
+     volume of foreign posts, and followees who noticed recently pass it on in proportion to their share
+     (dose-dependent); curiosity fades after noticing;
   3. views foreign posts: curious users seek them out, everyone meets some in the feed in proportion to
      the foreign share of the feed (less in a walled-off international version);
   4. reacts to each view by topic, attitude and understanding: welcome (reply, sometimes follow: a
@@ -14,7 +15,7 @@ What a Chinese user does each day (`CnUsers.observe` then `CnUsers.decide`, all 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,6 +47,30 @@ class Reactions:
 # --------------------------------------------------------------------------------------------------
 # Rules as pure functions
 # --------------------------------------------------------------------------------------------------
+def trend_salience(foreign_posts: float, half_posts: float, steepness: float) -> float:
+    """How strongly the newcomers trend in [0, 1): a Hill response F^k / (F^k + F50^k) to today's foreign
+    posts F. Smooth, so every agent count sees the same response to the same volume (a hard threshold
+    turns the small run-to-run noise of F near the threshold into all-or-nothing attention); saturating,
+    because a trending list has only so much room; k -> infinity recovers a step at F50."""
+    if foreign_posts <= 0.0:
+        return 0.0
+    return float(1.0 / (1.0 + (half_posts / foreign_posts) ** steepness))
+
+
+def notice_hazard(p: CnParams, salience: float, exposure: np.ndarray) -> np.ndarray:
+    """Daily hazard of noticing the newcomers: the trending hashtag (same for everyone) plus followees
+    who noticed recently, linear in their share (simple, dose-dependent contagion: Quelle et al. 2025)."""
+    return (p.trend_rate * salience + p.awareness_peer_influence * exposure).astype(np.float64)
+
+
+def expected_hashtag_views(seek_aware: np.ndarray, seek_if_noticing: np.ndarray, p_notice: np.ndarray) -> float:
+    """Views sought out today, in expectation given the state at the start of the day: users aware since
+    earlier days seek ``seek_aware``; each user not yet aware notices today with ``p_notice`` and then seeks
+    ``seek_if_noticing``. Counting today's noticing in expectation, not by its draw, keeps the first days
+    of the curve (a handful of noticing agents at small agent counts) free of all-or-nothing noise."""
+    return float(np.sum(seek_aware, dtype=np.float64) + np.dot(p_notice, seek_if_noticing))
+
+
 def view_rate(
     p: CnParams, active: np.ndarray, openness: np.ndarray, curiosity: np.ndarray, visibility: float, feed_share: float
 ) -> np.ndarray:
@@ -168,9 +193,10 @@ class CnUsers:
         p, n, day, streams = self.p, self.n, today.day, self.streams
         foreign_posts_millions, feed_share, translation_quality = self.feed(today, authors.size)
         self.active = streams.uniform("cn.active", day, n) < self.daily_use
-        trending = max(0.0, foreign_posts_millions - p.trending_threshold_posts / 1e6)
-        hazard = p.awareness_trend_rate * trending + p.awareness_peer_influence * self.exposure
-        noticed = (self.aware_day < 0) & (streams.uniform("cn.notice", day, n) < -np.expm1(-hazard))
+        salience = trend_salience(foreign_posts_millions * 1e6, p.trend_half_posts, p.trend_steepness)
+        p_notice = np.where(self.aware_day < 0, -np.expm1(-notice_hazard(p, salience, self.exposure)), 0.0)
+        noticed = streams.uniform("cn.notice", day, n) < p_notice
+        aware_before = self.aware_day >= 0
         self.aware_day[noticed] = day
         self.notice_signal = np.minimum(self.notice_signal * self.signal_decay + noticed, 1.0).astype(np.float32)
 
@@ -185,11 +211,12 @@ class CnUsers:
             return empty
         seek = view_rate(p, self.active[on], self.openness[on], self.curiosity(day, on), today.visibility, 0.0)
         rate = seek + today.visibility * p.views_from_feed * feed_share  # = view_rate(..., feed_share)
-        hashtag_views = float(seek.sum())
+        seek_new = view_rate(p, self.active[on], self.openness[on], np.ones(on.size), today.visibility, 0.0)
+        hashtag_views = expected_hashtag_views(seek[aware_before[on]], seek_new, p_notice[on])
         viewer = np.repeat(on, streams.get("cn.views", day).poisson(rate))
         if viewer.size == 0:
             self._drift(on, np.zeros(n), np.zeros(n), feed_share)
-            return empty
+            return replace(empty, hashtag_views=hashtag_views)
         rng = streams.get("cn.reactions", day)
         appeal = np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach[authors]
         cum = np.cumsum(appeal)

@@ -702,22 +702,34 @@ class CnUsers(Section):
     nationalist_share: float = P(
         0.1, 0, 1, src="assumption ('our feed is being taken over' minority)", doc="Share starting hostile."
     )
-    awareness_trend_rate: float = P(
-        0.5,
+    trend_rate: float = P(
+        0.1,
         0,
-        100,
-        src="assumption (hashtag trending; calibrated to the S-curve)",
-        doc="Daily hazard of noticing the newcomers per million foreign posts above the trending threshold.",
+        10,
+        src="assumption (hashtag trending; to be calibrated to the 13-16 Jan S-curve of hashtag views)",
+        doc="Daily hazard of noticing the newcomers when they trend fully (the trending response is saturated).",
     )
-    trending_threshold_posts: float = P(
-        1.0e5,
-        0,
+    trend_half_posts: float = P(
+        5.0e5,
+        1,
         1e9,
-        src="assumption (a topic trends only above some volume)",
-        doc="Foreign posts per day below which the newcomers do not trend.",
+        src="assumption (observed_2025.csv: ~2,000 then >70,000 #TikTokRefugee posts on 13-14 Jan; foreign posts "
+        "per day ~5e4 before the surge)",
+        doc="Foreign posts per day at which the newcomers trend half as much as they can (F50 of the Hill response).",
+    )
+    trend_steepness: float = P(
+        6.0,
+        0.5,
+        20,
+        src="assumption (trending lists react sharply to volume; large values approach a threshold)",
+        doc="Hill exponent k of the trending response F^k / (F^k + F50^k) to the foreign posts per day F.",
     )
     awareness_peer_influence: float = P(
-        0.3, 0, 50, src="assumption", doc="Hazard of noticing per unit share of followees who noticed recently."
+        1.5,
+        0,
+        50,
+        src="assumption (with the trend defaults: hashtag views rise as an S-curve over 13-16 Jan; to be calibrated)",
+        doc="Hazard of noticing per unit share of followees who noticed recently (dose-dependent, simple contagion).",
     )
     curiosity_half_life_days: float = P(
         10.0, 0.1, 365, src="assumption (novelty of the 'refugees' wears off)", doc="Half-life of curiosity after noticing."

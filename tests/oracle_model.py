@@ -265,7 +265,11 @@ class OracleModel(mesa.Model):
         foreign = len(published) * self.w_us * vis
         cn_posts = s.population.cn_people * s.population.cn_daily_use * c.posts_per_user_per_day
         feed = foreign / (foreign + cn_posts)
-        trending = max(0.0, foreign / 1e6 - c.trending_threshold_posts / 1e6)
+        trending = (
+            foreign**c.trend_steepness / (foreign**c.trend_steepness + c.trend_half_posts**c.trend_steepness)
+            if foreign > 0
+            else 0.0
+        )
         cstart = {v: v.signal for v in self.cn}
         weights = np.array([c.topic_appeal.as_tuple()[q[1]] * self.reach[q[0].index] for q in published]) if published else None
         complaints = [0] * len(published)
@@ -276,7 +280,7 @@ class OracleModel(mesa.Model):
             k = len(v.following)
             expo = sum(cstart[w] for w in v.following) / k if k else 0.0
             noticed = v.aware_day < 0 and r.random() < 1 - math.exp(
-                -(c.awareness_trend_rate * trending + c.awareness_peer_influence * expo)
+                -(c.trend_rate * trending + c.awareness_peer_influence * expo)
             )
             if noticed:
                 v.aware_day = d
