@@ -1,11 +1,28 @@
 """Calibration to the January 2025 observations (pattern-oriented: several patterns at once).
 
-Targets are built from ``data/observed_2025.csv``. Each target turns model output into one number that
-is compared with the observation on a log or linear scale, with a tolerance ``sigma`` that says how
-much we trust the observation (levels are single-source and uncertain: ratios and timing get tighter
-tolerances than levels). The distance of a parameter set is the root mean square of the z-scores
-(model - observed) / sigma over the *fit* targets; *held-out* targets are never used by the fit and
-are reported by ``python run.py validate``.
+Each target compares an observation with **what its source measures**, computed from the model's
+output by an observation function with its own parameters (section ``observation`` of the scenario):
+
+- Similarweb's panel DAU = ``similarweb_dau_scale`` x the model's US RedNote DAU (ratios of two
+  Similarweb figures do not depend on the scale; the model's pre-surge DAU is Similarweb's 6 Jan figure
+  divided by the scale, see `with_parameters`). Similarweb's TikTok DAU is compared with the model's as
+  it is: the model's TikTok use was set from Similarweb's own 13 Jan figure.
+- Download trackers (Sensor Tower, Appfigures, the unnamed tracker of seed 003) count first-time
+  downloads per store account: downloads = new accounts + ``reinstall_share`` x returns of dormant
+  account holders.
+- The company's "new users" = the model's new US accounts / ``company_us_share``.
+
+The observation parameters are fitted jointly with the behaviour, each pulled towards its stated prior
+(a z-score of its log value against the prior joins the targets' z-scores), so conflicting sources are
+reconciled in the open: the fit file and the validation report show each scale's prior and fitted value.
+
+Statements that give an interval ("more than 700 000", "fewer than 700 000") are compared as
+intervals (``low``/``high``), each with the reasoning about its wording; there are no guessed point
+values. The distance of a parameter set is the root mean square of the z-scores over the fit targets
+and the priors. Every target has a role in a fit (`Target.role`): fitted; informed a fixed parameter
+(an observation that set a parameter is never held out); conflicting (with the reason); or held out.
+A time split (``fit_until``) fits only targets dated on or before that day; parameters no such data can
+inform (`NOT_INFORMED_BEFORE`) are then left out at a stated value.
 
 The search uses optuna's TPE sampler with replicate runs averaged per point (common random numbers
 across points: run r of every trial uses the same seed). The good fits are the trials within
@@ -24,8 +41,8 @@ import numpy as np
 
 from sim.ensemble import run_one
 from sim.executor import Executor
-from sim.observations import observation
-from sim.params import Scenario
+from sim.observations import informed_parameters, observation
+from sim.params import Scenario, UsUsers, observation_priors
 from sim.scenario import deep_merge, get_path, scenario_to_dict, set_path, validate, with_values
 
 FREE_PARAMETERS: dict[str, tuple[float, float, bool]] = {
@@ -36,36 +53,92 @@ FREE_PARAMETERS: dict[str, tuple[float, float, bool]] = {
     "us_users.dormant_return_multiplier": (0.3, 30.0, True),  # dormant accounts coming back
     "us_users.dormant_return_base": (1e-4, 3e-2, True),  # quiet returns that hold the pre-surge level
     "us_users.habit": (-1.0, 4.0, False),  # lapse sensitivity (utility constant)
+    "us_users.use_shift": (-4.0, 3.0, False),  # how many members open RedNote on a given day (daily_use)
+    "us_users.join_displaced_rate": (1e-4, 0.05, True),  # sign-ups of users without a working TikTok
+    "us_users.tiktok_return_rush": (0.0, 1.5, False),  # the rush back to TikTok on 19 Jan
     "cn_users.trend_rate": (0.01, 1.0, True),  # S-curve of Chinese attention: how fast the trending hashtag is noticed ...
     "cn_users.trend_half_posts": (1e5, 1.5e6, True),  # ... at what foreign volume it trends (half response) ...
     "cn_users.trend_steepness": (1.0, 10.0, False),  # ... how sharply it responds to the volume ...
     "cn_users.awareness_peer_influence": (0.1, 5.0, True),  # ... and how fast noticing spreads among followers
+    "observation.similarweb_dau_scale": (0.1, 30.0, True),  # Similarweb's panel scale (prior in sim.params)
+    "observation.reinstall_share": (0.001, 1.0, True),  # returns the download trackers count
+    "observation.company_us_share": (0.1, 1.0, True),  # US share of the company's new users
+}
+NOT_INFORMED_BEFORE: dict[str, tuple[dt.date, float, str]] = {
+    # dotted path: (first day data can inform it, value when a time split leaves it out, why)
+    "us_users.tiktok_return_rush": (
+        dt.date(2025, 1, 19),
+        0.0,
+        "acts only when TikTok's service returns (19 Jan); its default was read off the 19 Jan TikTok DAU, "
+        "so a fit that predicts 19 Jan sets it to 0 (no rush)",
+    ),
+    "us_users.join_displaced_rate": (
+        dt.date(2025, 1, 18),
+        float(UsUsers.model_fields["join_displaced_rate"].default),
+        "acts only while TikTok is dark or out of the app stores (from 18 Jan); left at the schema default (assumption)",
+    ),
 }
 GOOD_FIT_FACTOR = 1.25
 MIN_GOOD_FITS = 5
 REEVALUATE_TOP = 16  # best trials re-run with fresh replicates (avoids picking a lucky draw)
 REEVALUATE_RUNS = 6
-FIT_END = dt.date(2025, 1, 20)  # all fit targets are observed by 16 Jan
+UNINFORMATIVE_FACTOR = 100.0  # a 10-90 % band wider than this factor tells nothing (never 'inside')
 
 
 Series = dict[str, np.ndarray]
 
 
+def _day(scenario: Scenario, series: Series, column: str, date: str) -> int | None:
+    day = scenario.day_of(dt.date.fromisoformat(date))
+    return day if 0 <= day < len(series[column]) else None
+
+
 def _at(scenario: Scenario, series: Series, column: str, date: str) -> float:
-    return float(series[column][scenario.day_of(dt.date.fromisoformat(date))])
+    """The value of ``column`` on ``date``; NaN if the run does not cover that day."""
+    day = _day(scenario, series, column, date)
+    return math.nan if day is None else float(series[column][day])
 
 
 def _sum(scenario: Scenario, series: Series, column: str, first: str, last: str) -> float:
-    a, b = (scenario.day_of(dt.date.fromisoformat(d)) for d in (first, last))
-    return float(series[column][a : b + 1].sum())
+    """Sum of ``column`` from ``first`` to ``last`` (inclusive); NaN if the run does not cover them."""
+    a, b = (_day(scenario, series, column, d) for d in (first, last))
+    return math.nan if a is None or b is None else float(series[column][a : b + 1].sum())
+
+
+# ---- observation functions: what each source measures, from the model's output
+def similarweb_dau(scenario: Scenario, series: Series, date: str) -> float:
+    """Similarweb's panel estimate of US RedNote DAU on ``date``: its scale x the model's DAU."""
+    return scenario.observation.similarweb_dau_scale * _at(scenario, series, "us_rednote_dau", date)
+
+
+def similarweb_tiktok_dau(scenario: Scenario, series: Series, date: str) -> float:
+    """Similarweb's US TikTok DAU: the model's (its TikTok use was set from Similarweb's 13 Jan figure)."""
+    return _at(scenario, series, "us_tiktok_dau", date)
+
+
+def downloads(scenario: Scenario, series: Series, first: str, last: str) -> float:
+    """First-time US downloads from ``first`` to ``last`` as the trackers count them: new accounts plus
+    the share of dormant holders' returns made on another store account (`reinstall_share`)."""
+    new = _sum(scenario, series, "us_rednote_signups", first, last)
+    returns = _sum(scenario, series, "us_rednote_reactivations", first, last)
+    return new + scenario.observation.reinstall_share * returns
+
+
+def company_new_users(scenario: Scenario, series: Series, first: str, last: str) -> float:
+    """The company's count of new users: the model's new US accounts over the US share of them."""
+    return _sum(scenario, series, "us_rednote_signups", first, last) / scenario.observation.company_us_share
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / max(b, 1.0) if math.isfinite(a) and math.isfinite(b) else math.nan  # counts: at least one person
 
 
 def _hashtag_growth(day_from: str, day_to: str) -> Callable[[Scenario, Series], float]:
     """Growth factor of cumulative hashtag views counted from 13 Jan (the hashtag's first day)."""
 
     def f(s: Scenario, x: Series) -> float:
-        return _sum(s, x, "cn_hashtag_views", "2025-01-13", day_to) / max(
-            _sum(s, x, "cn_hashtag_views", "2025-01-13", day_from), 1.0
+        return _ratio(
+            _sum(s, x, "cn_hashtag_views", "2025-01-13", day_to), max(_sum(s, x, "cn_hashtag_views", "2025-01-13", day_from), 1.0)
         )
 
     return f
@@ -75,84 +148,211 @@ def _hashtag_growth(day_from: str, day_to: str) -> Callable[[Scenario, Series], 
 class Target:
     name: str
     description: str
-    observed: float
-    model: Callable[[Scenario, Series], float]
+    low: float | None  # the source says at least this (None: no lower end)
+    high: float | None  # ... and at most this (None: no upper end); a point value has low == high
+    model: Callable[[Scenario, Series], float]  # the observation function: what the source measures
     sigma: float  # tolerance on the compared scale
+    date: dt.date  # last day the observation covers (the time split uses it)
+    measures: str  # the observation function in words
+    source: str
+    rows: tuple[tuple[str, str], ...]  # (metric, date) rows of data/observed_2025.csv it compares
     log: bool = True
-    bound: str = ""  # "upper": only exceeding the observation counts; "lower": only falling short
-    held_out: bool = False
-    source: str = ""
+    fit: bool = False  # a fit target of the full calibration
+    conflicting: str = ""  # why it is kept out of the fit as conflicting with the fitted sources
+    wording: str = ""  # how the source's words became low / high
+
+    @property
+    def observed(self) -> float:
+        """A representative value: the point, the one end given, or the geometric middle of an interval."""
+        if self.low is None or self.high is None:
+            return float(self.high if self.low is None else self.low)
+        return math.sqrt(self.low * self.high) if self.log and self.low > 0 else (self.low + self.high) / 2
+
+    @property
+    def informs(self) -> tuple[str, ...]:
+        """Fixed parameters set by the observations this target compares."""
+        return tuple(p for metric, date in self.rows for p in informed_parameters(metric, date))
+
+    def role(self, fitted: set[str] | None = None) -> str:
+        """'fitted', 'informed <parameters>', 'conflicting' or 'held out' in a fit that used the targets
+        ``fitted`` (None: the full calibration). An observation that set a parameter is never held out."""
+        if self.fit if fitted is None else self.name in fitted:
+            return "fitted"
+        if self.informs:
+            return "informed " + ", ".join(self.informs)
+        if self.conflicting:
+            return "conflicting"
+        return "held out"
+
+    def _scale(self, v: float) -> float:
+        return math.log(max(v, 1e-12)) if self.log else v
 
     def z(self, value: float) -> float:
-        diff = math.log(max(value, 1e-12)) - math.log(self.observed) if self.log else value - self.observed
-        if self.bound == "upper":
-            diff = max(diff, 0.0)
-        elif self.bound == "lower":
-            diff = min(diff, 0.0)
-        return diff / self.sigma
+        """Distance of ``value`` from the observed interval on the compared scale, in tolerances."""
+        x = self._scale(value)
+        if self.low is not None and x < self._scale(self.low):
+            return (x - self._scale(self.low)) / self.sigma
+        if self.high is not None and x > self._scale(self.high):
+            return (x - self._scale(self.high)) / self.sigma
+        return 0.0
 
     def inside(self, p10: float, p90: float) -> bool:
-        """The observation lies inside the model's 10-90 % band (for a bound: the band reaches the allowed side)."""
-        if self.bound == "upper":
-            return p10 <= self.observed * (1 + 1e-9)
-        if self.bound == "lower":
-            return p90 >= self.observed * (1 - 1e-9)
-        return p10 <= self.observed <= p90
+        """The model's 10-90 % band meets the observation (a point lies inside it; an interval overlaps it)."""
+        eps = 1e-9
+        below = self.high is not None and p10 > self.high + eps * abs(self.high)
+        above = self.low is not None and p90 < self.low - eps * abs(self.low)
+        return not (below or above)
 
     def consistent(self, p10: float, p90: float) -> bool:
         """The band overlaps the observation's own uncertainty (observed +- sigma on the compared scale)."""
         return self.z(p10) <= 1.0 and self.z(p90) >= -1.0
 
+    def uninformative(self, p10: float, p90: float) -> bool:
+        """A band on a log scale spanning more than `UNINFORMATIVE_FACTOR` (or reaching zero) tells nothing."""
+        return self.log and (p10 <= 0 or p90 / p10 > UNINFORMATIVE_FACTOR)
+
+    def status(self, p10: float | None, p90: float | None) -> str:
+        """'uninformative', 'inside', 'within tolerance' or 'miss' ('no value' if no run covers the date)."""
+        if p10 is None or p90 is None:
+            return "no value"
+        if self.uninformative(p10, p90):
+            return "uninformative"
+        if self.inside(p10, p90):
+            return "inside"
+        return "within tolerance" if self.consistent(p10, p90) else "miss"
+
 
 def targets() -> list[Target]:
-    dau = "rednote_us_dau"
-    views = "hashtag_tiktokrefugee_views"
+    dau, views, tt = "rednote_us_dau", "hashtag_tiktokrefugee_views", "tiktok_us_dau"
     v13, v14, v15, v16 = (observation(views, f"2025-01-{d}") for d in (13, 14, 15, 16))
+    d = dt.date.fromisoformat
+    sw = "Similarweb panel DAU = similarweb_dau_scale x the model's US RedNote DAU"
+    sw_ratio = "ratio of two Similarweb DAU estimates (its scale cancels) = ratio of the model's US RedNote DAU"
+    dl = "first-time downloads = new US accounts + reinstall_share x returns of dormant holders"
     return [
-        Target("dau_6jan", "US RedNote DAU on 6 Jan (level)", observation(dau, "2025-01-06"),
-               lambda s, x: _at(s, x, "us_rednote_dau", "2025-01-06"), sigma=0.3, source="Similarweb via Reuters"),
-        Target("dau_12jan_upper", "US RedNote DAU on 12 Jan is below 0.7 M (upper bound)", observation(dau, "2025-01-12"),
-               lambda s, x: _at(s, x, "us_rednote_dau", "2025-01-12"), sigma=0.1, bound="upper", source="Similarweb via Reuters"),
+        Target("dau_6jan", "US RedNote DAU on 6 Jan (level)", observation(dau, "2025-01-06"), observation(dau, "2025-01-06"),
+               lambda s, x: similarweb_dau(s, x, "2025-01-06"), sigma=0.3, date=d("2025-01-06"), measures=sw,
+               source="Similarweb via Reuters", rows=((dau, "2025-01-06"),), fit=True),
+        Target("dau_12jan_upper", "US RedNote DAU on 12 Jan is below 0.7 M (upper bound)", None, observation(dau, "2025-01-12"),
+               lambda s, x: similarweb_dau(s, x, "2025-01-12"), sigma=0.1, date=d("2025-01-12"), measures=sw,
+               source="Similarweb via Reuters", rows=((dau, "2025-01-12"),), fit=True,
+               wording="'fewer than 700,000': an upper bound; the words give no floor and none is added (the 6 Jan "
+                       "level and the ratios carry it)"),
         Target("jump_13_over_12", "one-day jump of US RedNote DAU, 13 Jan / 12 Jan (at least 3.4 / 0.7)",
-               observation(dau, "2025-01-13") / observation(dau, "2025-01-12"),
-               lambda s, x: _at(s, x, "us_rednote_dau", "2025-01-13") / max(_at(s, x, "us_rednote_dau", "2025-01-12"), 1.0),
-               sigma=0.2, bound="lower", source="Similarweb via Reuters (12 Jan is an upper bound, so the ratio is a lower bound)"),
-        Target("dau_13_over_6", "growth of US RedNote DAU, 13 Jan / 6 Jan", observation(dau, "2025-01-13") / observation(dau, "2025-01-06"),
-               lambda s, x: _at(s, x, "us_rednote_dau", "2025-01-13") / max(_at(s, x, "us_rednote_dau", "2025-01-06"), 1.0),
-               sigma=0.3, source="Similarweb via Reuters (ratio of two levels from one source)"),
-        Target("signups_13_14jan", "new accounts on 13-14 Jan (more than 0.7 M)", observation("rednote_new_users_2d", "2025-01-14"),
-               lambda s, x: _sum(s, x, "us_rednote_signups", "2025-01-13", "2025-01-14"), sigma=0.7, bound="lower",
-               source="Reuters, person close to the company ('more than 700,000', not stated to be US-only; "
-                      "the Reuters headline of 16 Jan says 'millions of US users this week')"),
-        Target("tiktok_dau_change", "US TikTok DAU change, 13 Jan vs 6 Jan (multi-homing)", -0.021,
-               lambda s, x: _at(s, x, "us_tiktok_dau", "2025-01-13") / _at(s, x, "us_tiktok_dau", "2025-01-06") - 1.0,
-               sigma=0.02, log=False, source="Similarweb via Reuters (-2.1% week over week; weekly DAU noise ~2%)"),
-        Target("hashtag_growth_14_15", "cumulative #TikTokRefugee views, 15 Jan / 14 Jan", v15 / v14,
-               _hashtag_growth("2025-01-14", "2025-01-15"), sigma=0.4, source="XHS hashtag page via TechNode, CNN"),
-        # ---- held out: never seen by the fit
-        Target("hashtag_growth_13_14", "cumulative #TikTokRefugee views, 14 Jan / 13 Jan", v14 / v13,
-               _hashtag_growth("2025-01-13", "2025-01-14"), sigma=0.7, held_out=True,
-               source="XHS hashtag page via TechNode (13 Jan was the hashtag's first, partial day: a ratio to a near-zero base)"),
-        Target("hashtag_growth_15_16", "cumulative #TikTokRefugee views, 16 Jan / 15 Jan", v16 / v15,
-               _hashtag_growth("2025-01-15", "2025-01-16"), sigma=0.3, held_out=True, source="XHS hashtag page via CNN, Xinhua"),
-        Target("downloads_week_over_week", "US sign-ups in the week to 14 Jan / week before, minus 1",
-               observation("rednote_us_downloads_wow_change", "2025-01-14"),
-               lambda s, x: _sum(s, x, "us_rednote_signups", "2025-01-08", "2025-01-14") / max(_sum(s, x, "us_rednote_signups", "2025-01-01", "2025-01-07"), 1.0) - 1.0,
-               sigma=0.5, held_out=True, source="Sensor Tower via Reuters/CNN (+194%)"),
+               observation(dau, "2025-01-13") / observation(dau, "2025-01-12"), None,
+               lambda s, x: _ratio(_at(s, x, "us_rednote_dau", "2025-01-13"), _at(s, x, "us_rednote_dau", "2025-01-12")),
+               sigma=0.2, date=d("2025-01-13"), measures=sw_ratio, source="Similarweb via Reuters",
+               rows=((dau, "2025-01-12"), (dau, "2025-01-13")), fit=True,
+               wording="12 Jan is an upper bound, so the ratio is a lower bound"),
+        Target("dau_13_over_6", "growth of US RedNote DAU, 13 Jan / 6 Jan",
+               observation(dau, "2025-01-13") / observation(dau, "2025-01-06"), observation(dau, "2025-01-13") / observation(dau, "2025-01-06"),
+               lambda s, x: _ratio(_at(s, x, "us_rednote_dau", "2025-01-13"), _at(s, x, "us_rednote_dau", "2025-01-06")),
+               sigma=0.3, date=d("2025-01-13"), measures=sw_ratio, source="Similarweb via Reuters",
+               rows=((dau, "2025-01-06"), (dau, "2025-01-13")), fit=True),
+        Target("new_users_13_14jan", "the company's new users on 13-14 Jan ('more than 700,000')",
+               observation("rednote_new_users_2d", "2025-01-14"), 1.0e6,
+               lambda s, x: company_new_users(s, x, "2025-01-13", "2025-01-14"), sigma=0.2, date=d("2025-01-14"),
+               measures="the company's new users = new US accounts / company_us_share",
+               source="Reuters, person close to the company", rows=(("rednote_new_users_2d", "2025-01-14"),), fit=True,
+               wording="'more than 700,000': a speaker with a count above a million would have said 'more than a "
+                       "million', so the count lies between 0.7 and 1 M"),
+        Target("tiktok_dau_change", "US TikTok DAU change, 13 Jan vs 6 Jan (multi-homing)",
+               observation("tiktok_us_dau_wow_change", "2025-01-13"), observation("tiktok_us_dau_wow_change", "2025-01-13"),
+               lambda s, x: _ratio(similarweb_tiktok_dau(s, x, "2025-01-13"), similarweb_tiktok_dau(s, x, "2025-01-06")) - 1.0,
+               sigma=0.02, log=False, date=d("2025-01-13"), measures="ratio of two Similarweb TikTok DAU estimates, minus 1",
+               source="Similarweb via Reuters (-2.1% week over week; weekly DAU noise ~2%)",
+               rows=(("tiktok_us_dau_wow_change", "2025-01-13"),), fit=True),
+        Target("downloads_8_14_over_1_7", "US downloads 8-14 Jan / 1-7 Jan ('more than 20 times')",
+               observation("rednote_us_downloads_7d_growth", "2025-01-14"), 30.0,
+               lambda s, x: _ratio(downloads(s, x, "2025-01-08", "2025-01-14"), downloads(s, x, "2025-01-01", "2025-01-07")),
+               sigma=0.3, date=d("2025-01-14"), measures="ratio of " + dl, source="Sensor Tower via DESIblitz",
+               rows=(("rednote_us_downloads_7d_growth", "2025-01-14"),), fit=True,
+               wording="'more than 20 times': a figure in hand is rounded down to the round number below; above 30 the "
+                       "writer would have said 'more than 30 times', as the same sentence does for the year-over-year growth"),
+        Target("downloads_few_weeks", "US downloads 11 Jan - 7 Feb ('over 1.2 million in just a few weeks')",
+               observation("rednote_us_downloads_few_weeks", "2025-02-07"), 1.5e6,
+               lambda s, x: downloads(s, x, "2025-01-11", "2025-02-07"), sigma=0.2, date=d("2025-02-07"), measures=dl,
+               source="Asia Society, 8 Feb 2025 (seed article 003)", rows=(("rednote_us_downloads_few_weeks", "2025-02-07"),),
+               fit=True,
+               wording="'over 1.2 million': with 1.5 million or more the writer would have said 'about 1.5 million'; 'in "
+                       "just a few weeks' up to the article of 8 Feb: read as the four weeks 11 Jan - 7 Feb (before 11 Jan "
+                       "downloads ran at about 3 000 a day, so the start matters little)"),
+        Target("hashtag_growth_14_15", "cumulative #TikTokRefugee views, 15 Jan / 14 Jan", v15 / v14, v15 / v14,
+               _hashtag_growth("2025-01-14", "2025-01-15"), sigma=0.4, date=d("2025-01-15"),
+               measures="the hashtag page's view counter = the model's cumulative views from 13 Jan (a ratio)",
+               source="XHS hashtag page via TechNode, CNN", rows=((views, "2025-01-14"), (views, "2025-01-15")), fit=True),
+        Target("tiktok_dau_19jan", "US TikTok DAU on 19 Jan (service restored at noon)", observation(tt, "2025-01-19"),
+               observation(tt, "2025-01-19"), lambda s, x: similarweb_tiktok_dau(s, x, "2025-01-19"), sigma=0.1,
+               date=d("2025-01-19"), measures="Similarweb TikTok DAU = the model's US TikTok DAU",
+               source="Similarweb blog (a one-year high)", rows=((tt, "2025-01-19"),), fit=True),
+        # ---- not fitted
+        Target("hashtag_growth_13_14", "cumulative #TikTokRefugee views, 14 Jan / 13 Jan", v14 / v13, v14 / v13,
+               _hashtag_growth("2025-01-13", "2025-01-14"), sigma=0.7, date=d("2025-01-14"),
+               measures="the hashtag page's view counter = the model's cumulative views from 13 Jan (a ratio)",
+               source="XHS hashtag page via TechNode (13 Jan was the hashtag's first, partial day: a ratio to a near-zero base)",
+               rows=((views, "2025-01-13"), (views, "2025-01-14"))),
+        Target("hashtag_growth_15_16", "cumulative #TikTokRefugee views, 16 Jan / 15 Jan", v16 / v15, v16 / v15,
+               _hashtag_growth("2025-01-15", "2025-01-16"), sigma=0.3, date=d("2025-01-16"),
+               measures="the hashtag page's view counter = the model's cumulative views from 13 Jan (a ratio)",
+               source="XHS hashtag page via CNN, Xinhua", rows=((views, "2025-01-15"), (views, "2025-01-16"))),
+        Target("downloads_week_over_week", "US downloads per day 6-12 Jan / 1-5 Jan (+194 % week over week)",
+               1.0 + observation("rednote_us_downloads_wow_change", "2025-01-14"), 1.0 + observation("rednote_us_downloads_wow_change", "2025-01-14"),
+               lambda s, x: _ratio(downloads(s, x, "2025-01-06", "2025-01-12") / 7, downloads(s, x, "2025-01-01", "2025-01-05") / 5),
+               sigma=0.5, date=d("2025-01-12"), measures="ratio of " + dl, source="Sensor Tower via Reuters/CNN",
+               rows=(("rednote_us_downloads_wow_change", "2025-01-14"),),
+               wording="'this week' in an article of 14 Jan, window not stated: read as 6-12 Jan against the week before "
+                       "(the model starts on 1 Jan: daily means, 1-5 Jan); a week holding 13-14 Jan would contradict the "
+                       "'more than 20 times' of 8-14 Jan from the same tracker"),
         Target("other_app_dau_13jan", "US DAU of the other app (Lemon8) on 13 Jan", observation("lemon8_us_dau", "2025-01-13"),
-               lambda s, x: _at(s, x, "us_other_dau", "2025-01-13"), sigma=0.3, held_out=True, source="Similarweb via Reuters"),
-        Target("tiktok_dau_19jan", "US TikTok DAU on 19 Jan (service restored at noon)", observation("tiktok_us_dau", "2025-01-19"),
-               lambda s, x: _at(s, x, "us_tiktok_dau", "2025-01-19"), sigma=0.1, held_out=True, source="Similarweb blog (a one-year high)"),
+               observation("lemon8_us_dau", "2025-01-13"), lambda s, x: _at(s, x, "us_other_dau", "2025-01-13"), sigma=0.3,
+               date=d("2025-01-13"), measures="Similarweb DAU of Lemon8 = the model's other-app DAU",
+               source="Similarweb via Reuters", rows=(("lemon8_us_dau", "2025-01-13"),)),
     ]  # fmt: skip
 
 
+def fit_targets(fit_until: dt.date | None = None) -> list[Target]:
+    """The targets a fit uses: the full calibration's, dated on or before ``fit_until`` if given."""
+    return [t for t in targets() if t.fit and (fit_until is None or t.date <= fit_until)]
+
+
+def fit_end(fit_until: dt.date | None = None) -> dt.date:
+    """The calibration's run horizon: the last day any of its fit targets reads."""
+    return max(t.date for t in fit_targets(fit_until))
+
+
+def free_parameters(fit_until: dt.date | None = None) -> dict[str, tuple[float, float, bool]]:
+    """The parameters a fit searches: all of `FREE_PARAMETERS` but those no data up to ``fit_until`` can inform."""
+    left_out = not_fitted(fit_until)
+    return {p: r for p, r in FREE_PARAMETERS.items() if p not in left_out}
+
+
+def not_fitted(fit_until: dt.date | None = None) -> dict[str, tuple[float, str]]:
+    """Free parameters a time split leaves out: path -> (the value it uses, why)."""
+    if fit_until is None:
+        return {}
+    return {p: (v, why) for p, (first, v, why) in NOT_INFORMED_BEFORE.items() if fit_until < first and p in FREE_PARAMETERS}
+
+
+def prior_z(values: dict[str, float]) -> dict[str, float]:
+    """z of each observation-model parameter's log value against its prior (only those in ``values``)."""
+    priors = observation_priors()
+    return {p: (math.log(v) - math.log(priors[p][0])) / priors[p][1] for p, v in values.items() if p in priors}
+
+
 def with_parameters(scenario: Scenario, values: dict[str, float]) -> Scenario:
-    """The scenario with dotted-path parameters replaced."""
-    return with_values(scenario, {path: float(value) for path, value in values.items()}, source="calibration point")
+    """The scenario with dotted-path parameters replaced. When Similarweb's scale is among them, the
+    model's pre-surge US DAU becomes Similarweb's 6 Jan figure divided by that scale (the figure that
+    set `population.us_rednote_dau` is in Similarweb's units), at most the accounts that exist."""
+    values = {path: float(value) for path, value in values.items()}
+    scale = values.get("observation.similarweb_dau_scale")
+    if scale is not None:
+        accounts = float(get_path(scenario, "population.us_rednote_accounts"))
+        values["population.us_rednote_dau"] = min(observation("rednote_us_dau", "2025-01-06") / scale, accounts)
+    return with_values(scenario, values, source="calibration point")
 
 
 def statistics(scenario: Scenario, runs: int, run_offset: int = 0) -> dict[str, list[float]]:
-    """Every target's model value in each of ``runs`` runs."""
+    """Every target's model value in each of ``runs`` runs (NaN for dates past the horizon)."""
     out: dict[str, list[float]] = {t.name: [] for t in targets()}
     for run in range(run_offset, run_offset + runs):
         series = run_one(scenario, run).series
@@ -161,16 +361,18 @@ def statistics(scenario: Scenario, runs: int, run_offset: int = 0) -> dict[str, 
     return out
 
 
-def distance(stats: dict[str, list[float]]) -> float:
-    """Root mean square z-score of the run-averaged statistics over the fit targets."""
-    zs = [t.z(float(np.mean(stats[t.name]))) for t in targets() if not t.held_out]
+def distance(stats: dict[str, list[float]], values: dict[str, float] | None = None, fit_until: dt.date | None = None) -> float:
+    """Root mean square of the z-scores of the run-averaged statistics over the fit targets (those dated
+    on or before ``fit_until``) and of the priors of the observation parameters in ``values``."""
+    zs = [t.z(float(np.mean(stats[t.name]))) for t in fit_targets(fit_until)]
+    zs += list(prior_z(values or {}).values())
     return float(np.sqrt(np.mean(np.square(zs))))
 
 
-def _evaluate(job: tuple[Scenario, dict[str, float], int, int]) -> tuple[float, dict[str, list[float]]]:
-    base, values, runs, run_offset = job
+def _evaluate(job: tuple[Scenario, dict[str, float], int, int, dt.date | None]) -> tuple[float, dict[str, list[float]]]:
+    base, values, runs, run_offset, fit_until = job
     stats = statistics(with_parameters(base, values), runs, run_offset)
-    return distance(stats), stats
+    return distance(stats, values, fit_until), stats
 
 
 @dataclass
@@ -179,6 +381,15 @@ class CalibrationResult:
     best_distance: float
     good: list[tuple[float, dict[str, float]]]
     trials: list[tuple[float, dict[str, float]]]
+    fit_until: dt.date | None = None
+    not_fitted: dict[str, tuple[float, str]] | None = None
+
+
+def calibration_scenario(scenario: Scenario, fit_until: dt.date | None = None) -> Scenario:
+    """The scenario a fit runs: horizon up to the last fit target, left-out parameters at their stated values."""
+    end = max(fit_end(fit_until), scenario.start_date + dt.timedelta(days=1))
+    fixed = {path: value for path, (value, _) in not_fitted(fit_until).items()}
+    return with_values(scenario.model_copy(update={"end_date": end}), fixed, source="calibration scenario")
 
 
 def calibrate(
@@ -188,24 +399,28 @@ def calibrate(
     executor: Executor | None = None,
     seed: int = 0,
     on_trial: Callable[[int, float], None] | None = None,
+    fit_until: dt.date | None = None,
 ) -> CalibrationResult:
     """Search the free parameters with optuna (TPE), evaluating as many points at a time as the
     executor runs in parallel; then re-evaluate the best trials with `REEVALUATE_RUNS` fresh runs each
-    and choose the best and the good fits on those fresh distances."""
+    and choose the best and the good fits on those fresh distances. With ``fit_until`` (a time split)
+    only targets dated up to that day count, and the search starts from the schema defaults rather than
+    from the scenario's values (which may come from a fit to later data)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    fit_scenario = scenario.model_copy(update={"end_date": max(FIT_END, scenario.start_date + dt.timedelta(days=1))})
-    fit_scenario = validate(scenario_to_dict(fit_scenario), source="calibration scenario")
+    free = free_parameters(fit_until)
+    fit_scenario = calibration_scenario(scenario, fit_until)
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(max(10, budget // 5), budget), multivariate=True)
     study = optuna.create_study(direction="minimize", sampler=sampler)
-    study.enqueue_trial({p: _current(scenario, p) for p in FREE_PARAMETERS})  # start from the current values
+    start = Scenario(name="defaults") if fit_until is not None else scenario
+    study.enqueue_trial({p: _current(start, p) for p in free})
     trials: list[tuple[float, dict[str, float]]] = []
     executor = executor or Executor()
     while len(trials) < budget:
         batch = [study.ask() for _ in range(min(executor.parallelism, budget - len(trials)))]
-        points = [{p: t.suggest_float(p, lo, hi, log=log) for p, (lo, hi, log) in FREE_PARAMETERS.items()} for t in batch]
-        outcomes = executor.map(_evaluate, [(fit_scenario, values, runs_per_point, 0) for values in points])
+        points = [{p: t.suggest_float(p, lo, hi, log=log) for p, (lo, hi, log) in free.items()} for t in batch]
+        outcomes = executor.map(_evaluate, [(fit_scenario, values, runs_per_point, 0, fit_until) for values in points])
         for trial, values, (dist, _) in zip(batch, points, outcomes):
             study.tell(trial, dist)
             trials.append((dist, values))
@@ -214,13 +429,20 @@ def calibrate(
     # Re-run the best trials with fresh replicates: the search's own distances favour lucky draws.
     trials.sort(key=lambda t: t[0])
     top = [values for _, values in trials[: min(REEVALUATE_TOP, len(trials))]]
-    fresh = executor.map(_evaluate, [(fit_scenario, values, REEVALUATE_RUNS, runs_per_point) for values in top])
+    fresh = executor.map(_evaluate, [(fit_scenario, values, REEVALUATE_RUNS, runs_per_point, fit_until) for values in top])
     rescored = sorted(((dist, values) for (dist, _), values in zip(fresh, top)), key=lambda t: t[0])
     best_distance = rescored[0][0]
     good = [t for t in rescored if t[0] <= GOOD_FIT_FACTOR * best_distance]
     if len(good) < MIN_GOOD_FITS:
         good = rescored[: min(MIN_GOOD_FITS, len(rescored))]
-    return CalibrationResult(best=rescored[0][1], best_distance=best_distance, good=good, trials=trials)
+    return CalibrationResult(
+        best=rescored[0][1],
+        best_distance=best_distance,
+        good=good,
+        trials=trials,
+        fit_until=fit_until,
+        not_fitted=not_fitted(fit_until),
+    )
 
 
 def _current(scenario: Scenario, path: str) -> float:
@@ -229,15 +451,26 @@ def _current(scenario: Scenario, path: str) -> float:
 
 
 def fit_document(scenario_name: str, result: CalibrationResult, budget: int, runs_per_point: int, agents: int, seed: int) -> dict:
-    """The YAML document of a fit file: fitted values plus provenance (schema: `sim.params.Calibration`)."""
+    """The YAML document of a fit file: fitted values plus provenance (schema: `sim.params.Calibration`).
+    Parameters a time split left out are written at the value the fit used, so a scenario applying
+    this fit never inherits a value fitted to later data."""
+    suffix = f"_until_{result.fit_until.isoformat()}" if result.fit_until else ""
     doc: dict = {
-        "name": f"{scenario_name}_fit",
-        "description": f"Parameters fitted by `python run.py calibrate` for {scenario_name}.",
+        "name": f"{scenario_name}{suffix}_fit",
+        "description": f"Parameters fitted by `python run.py calibrate` for {scenario_name}"
+        + (f", to the observations up to {result.fit_until.isoformat()} only (a time split)." if result.fit_until else "."),
     }
     for path, value in result.best.items():
         set_path(doc, path, float(value))
+    for path, (value, _) in (result.not_fitted or {}).items():
+        set_path(doc, path, float(value))
+    scale = result.best.get("observation.similarweb_dau_scale")
+    if scale is not None:  # the pre-surge DAU in the model's units (see with_parameters)
+        set_path(doc, "population.us_rednote_dau", observation("rednote_us_dau", "2025-01-06") / float(scale))
+    priors = observation_priors()
     spread = {}
-    for path, (lo, hi, _) in FREE_PARAMETERS.items():
+    for path in result.best:
+        lo, hi, _ = FREE_PARAMETERS[path]
         values = np.array([v[path] for _, v in result.good])
         p10, med, p90 = np.percentile(values, [10, 50, 90])
         spread[path] = {
@@ -248,9 +481,13 @@ def fit_document(scenario_name: str, result: CalibrationResult, budget: int, run
             "lower": lo,
             "upper": hi,
         }
+        if path in priors:
+            spread[path] |= {"prior_median": priors[path][0], "prior_log_sd": priors[path][1]}
+    fitted = [t.name for t in fit_targets(result.fit_until)]
     doc["calibration"] = {
         "method": f"optuna TPE (multivariate), replicate runs averaged per point, common random numbers; "
-        f"best {REEVALUATE_TOP} trials re-run with {REEVALUATE_RUNS} fresh runs each",
+        f"best {REEVALUATE_TOP} trials re-run with {REEVALUATE_RUNS} fresh runs each; "
+        "observation scales fitted jointly with log-normal priors",
         "date": dt.date.today().isoformat(),
         "budget": budget,
         "runs_per_point": runs_per_point,
@@ -258,15 +495,23 @@ def fit_document(scenario_name: str, result: CalibrationResult, budget: int, run
         "seed": seed,
         "distance": float(result.best_distance),
         "good_fit_distance": float(max(d for d, _ in result.good)),
-        "targets": [t.name for t in targets() if not t.held_out],
-        "held_out": [t.name for t in targets() if t.held_out],
+        "targets": fitted,
+        "held_out": [t.name for t in targets() if t.name not in fitted],
         "parameters": spread,
         "good_fits": [{k: float(v) for k, v in values.items()} for _, values in result.good],
+        "fit_until": result.fit_until.isoformat() if result.fit_until else None,
+        "not_fitted": {p: f"{v:g}: {why}" for p, (v, why) in (result.not_fitted or {}).items()},
     }
     return doc
 
 
+FIT_SECTIONS = ("population", "us_users", "cn_users", "observation")
+
+
 def apply_fit(scenario: Scenario, fit: dict) -> Scenario:
-    """Merge a fit document's parameters into a scenario (used by tests and notebooks)."""
-    changes = {k: v for k, v in fit.items() if k in ("us_users", "cn_users", "calibration")}
-    return validate(deep_merge(scenario_to_dict(scenario), changes), source="fit")
+    """A scenario with a fit document's parameters merged in and its calibration record replacing the
+    scenario's (used by the validation's time split, tests and notebooks)."""
+    merged = deep_merge(scenario_to_dict(scenario), {k: v for k, v in fit.items() if k in FIT_SECTIONS})
+    if "calibration" in fit:
+        merged["calibration"] = fit["calibration"]
+    return validate(merged, source="fit")

@@ -43,6 +43,19 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+def iso_date(text: str) -> Any:
+    """A calendar date written YYYY-MM-DD."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date written YYYY-MM-DD (got {text!r})") from None
+
+
+iso_date.__name__ = "date"
+
+
 def bounded_int(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
@@ -284,14 +297,29 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--report", type=Path, help="folder for trials.csv and calibration.md (default: results/calibration/<name>/)"
     )
+    parser.add_argument(
+        "--fit-until",
+        type=iso_date,
+        help="time split: fit only the targets dated on or before this day, e.g. 2025-01-16 "
+        "(default fit file <scenario folder>/fits/<name>.until-<day>.fit.yaml)",
+    )
     parser.add_argument("--resume", action="store_true", help="finish an interrupted calibration: reuse the trials it saved")
     add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    from sim.calibration import fit_targets
+
+    if args.fit_until is not None and not fit_targets(args.fit_until):
+        raise UsageError(
+            f"run.py calibrate: argument --fit-until: no fit target is dated on or before {args.fit_until} (see --help)"
+        )
     scenario = load_scenario(args.scenario, overrides={"agents": args.agents, "seed": args.seed})
-    fit_file = Path(os.path.abspath(args.fit_file or Path(args.scenario).parent / "fits" / f"{scenario.name}.fit.yaml"))
-    report = args.report or Path("results") / "calibration" / scenario.name
+    split = f".until-{args.fit_until.isoformat()}" if args.fit_until else ""
+    fit_file = Path(os.path.abspath(args.fit_file or Path(args.scenario).parent / "fits" / f"{scenario.name}{split}.fit.yaml"))
+    report = args.report or Path("results") / "calibration" / f"{scenario.name}{split}"
     opts = options(args, "budget", "runs_per_point", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
+    if args.fit_until:
+        opts["fit_until"] = args.fit_until.isoformat()
     options_sha = hashlib.sha256(repr(sorted(opts.items())).encode()).hexdigest()[:16]
     import yaml
 
@@ -310,7 +338,7 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         started = time.perf_counter()
         try:
             with CachedExecutor(executor(args, args.budget), saved) as ex:
-                result = calibrate(scenario, args.budget, args.runs_per_point, ex, seed=args.seed,
+                result = calibrate(scenario, args.budget, args.runs_per_point, ex, seed=args.seed, fit_until=args.fit_until,
                                    on_trial=(lambda i, d: bar.update(1)) if bar is not None else None)  # fmt: skip
         finally:
             if bar is not None:
@@ -334,8 +362,17 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         md += [f"| `{k}` | {v['best']:.4g} | {v['p10']:.4g} | {v['median']:.4g} | {v['p90']:.4g} |" for k, v in spread.items()]
         md += [
             "",
-            "Fit targets: " + ", ".join(t.name for t in targets() if not t.held_out),
-            "Held out: " + ", ".join(t.name for t in targets() if t.held_out),
+            "Fit targets"
+            + (f" (dated up to {args.fit_until})" if args.fit_until else "")
+            + ": "
+            + ", ".join(doc["calibration"]["targets"]),
+            "Not fitted: "
+            + ", ".join(
+                f"{t.name} ({t.role(set(doc['calibration']['targets']))})"
+                for t in targets()
+                if t.name not in doc["calibration"]["targets"]
+            ),
+            *[f"Left out: `{p}` = {why}" for p, why in doc["calibration"]["not_fitted"].items()],
             "",
             f"Fit file: `{fit_file}` (a copy is `fit.yaml` here).",
         ]
@@ -376,6 +413,12 @@ def cmd_validate(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--out", type=Path, default=Path("results") / "validation", help="report folder (default results/validation/)"
     )
+    parser.add_argument(
+        "--time-split",
+        type=Path,
+        metavar="FIT",
+        help="a fit file made by `calibrate --fit-until`: the report's 'Time split' shows what it predicts for later facts",
+    )
     add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -383,26 +426,59 @@ def cmd_validate(argv: Sequence[str]) -> int:
     from sim.ensemble import run_ensemble
     from sim.validation import predictive_runs, write_report
 
+    split = time_split_scenario(scenario, args.time_split) if args.time_split else None
     opts = options(args, "runs", seed=scenario.seed, agents=scenario.agents, days=scenario.days, scenario=fingerprint(scenario))
+    if split is not None:
+        opts["time_split"] = fingerprint(split)
+    ensembles = 3 if split is not None else 2
     with Stage(args.out, command="validate", options=opts, overwrite=args.overwrite) as stage:
         check_memory(scenario, args, args.runs)
-        bar = progress_bar(args.runs, "run", args.quiet)
+        bar = progress_bar(args.runs * ensembles, "run", args.quiet)
+        tick = (lambda r: bar.update(1)) if bar is not None else None
         try:
-            with executor(args, args.runs) as ex:
-                results = predictive_runs(scenario, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
+            with executor(args, args.runs * ensembles) as ex:
+                results = predictive_runs(scenario, args.runs, ex, on_run=tick)
                 fixed = run_ensemble(scenario, args.runs, ex)  # best fit only: what --runs does, for the choice of default
+                if bar is not None:
+                    bar.update(args.runs)
+                split_runs = predictive_runs(split, args.runs, ex, on_run=tick) if split is not None else None
         finally:
             if bar is not None:
                 bar.close()
-        report = write_report(stage.path, scenario, results, fixed)
+        report = write_report(stage.path, scenario, results, fixed, (split, split_runs) if split is not None else None)
         stage.commit()
     if not args.quiet:
-        inside, ok = sum(r["inside"] for r in report["rows"]), sum(r["consistent"] for r in report["rows"])
+        counts = {
+            k: sum(r["status"] == k for r in report["rows"]) for k in ("inside", "within tolerance", "miss", "uninformative")
+        }
         print(
-            f"validation of {scenario.name}: {inside}/{len(report['rows'])} observations inside the 10-90 % band, "
-            f"{ok}/{len(report['rows'])} within tolerance; report {stage.dest}/report.md"
+            f"validation of {scenario.name}: of {len(report['rows'])} observations "
+            + ", ".join(f"{v} {k}" for k, v in counts.items())
+            + f"; report {stage.dest}/report.md"
         )
     return 0
+
+
+def time_split_scenario(scenario: Any, path: Path) -> Any:
+    """``scenario`` with the time-split fit in ``path`` applied (its parameters and calibration record)."""
+    import yaml
+
+    from sim.calibration import apply_fit
+
+    flag = "run.py validate: argument --time-split"
+    if not path.is_file():
+        raise UsageError(f"{flag}: {path}: file not found (see --help)")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"{flag}: {path}: not a readable YAML file ({one_line(str(exc))})") from None
+    cal = doc.get("calibration") if isinstance(doc, dict) else None
+    if not isinstance(cal, dict) or not cal.get("fit_until"):
+        raise UsageError(f"{flag}: {path} is not a fit made by `calibrate --fit-until` (no calibration.fit_until)")
+    try:
+        return apply_fit(scenario, doc)
+    except ScenarioError as exc:
+        raise UsageError(f"{flag}: {path}: {one_line(str(exc))}") from None
 
 
 def _analysis_parser(

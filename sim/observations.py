@@ -1,4 +1,10 @@
-"""The observed 2025 numbers (``data/observed_2025.csv``, each with its source and use), read in one place.
+"""The observed 2025 numbers (``data/observed_2025.csv``), read in one place.
+
+Each row has a date, a metric, a value, its source and a note on the wording, its ``use`` (``calibrate``:
+a fit target of the full calibration; ``validate``: compared, never fitted; ``parameter``: it set a fixed
+parameter; ``context``: not compared, with the reason in the note) and ``informs``: the dotted paths of
+the fixed parameters it set (space separated). An observation that set a parameter is never reported as
+held out (`sim.calibration.Target.role`).
 
 Calibration targets, validation rows and the observed points drawn on every plot all come from here.
 """
@@ -11,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 OBSERVED_CSV = Path(__file__).resolve().parent.parent / "data" / "observed_2025.csv"
+USES = ("calibrate", "validate", "parameter", "context")
 
 
 @cache
@@ -21,12 +28,26 @@ def _rows() -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(fh))
 
 
-def observation(metric: str, date: str) -> float:
-    """The observed value of ``metric`` on ``date`` (ISO); `KeyError` if the file has none."""
+def rows() -> tuple[dict[str, str], ...]:
+    """Every row of the observations file (empty if it is missing)."""
+    return _rows()
+
+
+def _row(metric: str, date: str) -> dict[str, str]:
     for row in _rows():
         if row["metric"] == metric and row["date"] == date:
-            return float(row["value"])
+            return row
     raise KeyError(f"{metric} on {date} is not in {OBSERVED_CSV.name}")
+
+
+def observation(metric: str, date: str) -> float:
+    """The observed value of ``metric`` on ``date`` (ISO); `KeyError` if the file has none."""
+    return float(_row(metric, date)["value"])
+
+
+def informed_parameters(metric: str, date: str) -> tuple[str, ...]:
+    """Dotted paths of the fixed parameters this observation set (empty if none)."""
+    return tuple((_row(metric, date).get("informs") or "").split())
 
 
 def observed_points(metric: str, first: dt.date, last: dt.date) -> list[tuple[dt.date, float]]:

@@ -789,6 +789,70 @@ class Mechanisms(Section):
 
 
 # --------------------------------------------------------------------------------------------------
+# Observation model: what each source measures (used by calibration and validation, not by the model)
+# --------------------------------------------------------------------------------------------------
+def PriorP(median: float, log_sd: float, lo: float, hi: float, *, src: str, doc: str) -> Any:
+    """An observation-model parameter with a log-normal prior (its median is the default): ln(value) ~
+    Normal(ln(median), log_sd). The calibration adds (ln(value) - ln(median)) / log_sd to its z-scores."""
+    prior = f"prior: log-normal, median {median:g}, log-sd {log_sd:g}. "
+    return Field(
+        median,
+        ge=lo,
+        le=hi,
+        description=doc,
+        json_schema_extra={"source": prior + src, "prior_median": median, "prior_log_sd": log_sd},
+    )
+
+
+class Observation(Section):
+    """How each source's number relates to the model's output. The simulation ignores this section;
+    `sim.calibration` fits it jointly with the behaviour, each value pulled towards its prior."""
+
+    similarweb_dau_scale: float = PriorP(
+        1.0,
+        0.7,
+        0.1,
+        30,
+        src="assumption: no known direction of bias, so median 1; a third-party panel estimate of a mid-sized "
+        "app can be off by a factor of about 2 (log-sd 0.7). The pre-surge US DAU of the model is Similarweb's "
+        "6 Jan figure divided by this scale (`sim.calibration.with_parameters`).",
+        doc="Similarweb's panel estimate of US RedNote DAU = this scale x the model's US RedNote DAU "
+        "(us_rednote_dau). Ratios of two Similarweb figures do not depend on it.",
+    )
+    reinstall_share: float = PriorP(
+        0.05,
+        1.0,
+        0.001,
+        1,
+        src="Sensor Tower glossary 'Download' (help.sensortower.com): a unique download per store account; "
+        "re-downloads and installs on new devices of the same account are not counted. A returning holder counts "
+        "only on another store account (new Apple ID, switch of platform): a few percent, assumption (log-sd 1).",
+        doc="Share of the returns of dormant US account holders that the download trackers count as a "
+        "download: downloads = new accounts + this share x returns (us_rednote_reactivations).",
+    )
+    company_us_share: float = PriorP(
+        0.7,
+        0.4,
+        0.1,
+        1,
+        src="assumption: the company's figure came with the US influx (mostly US), but other TikTok users "
+        "(Canada, UK, Australia) joined too and Sensor Tower put the US at just over a fifth of RedNote's "
+        "downloads worldwide in early January; median 0.7, log-sd 0.4 (0.45 to 1 within one sd).",
+        doc="Share of the company's count of new users that were new US accounts: company's new users = "
+        "the model's new US accounts / this share.",
+    )
+
+
+def observation_priors() -> dict[str, tuple[float, float]]:
+    """Dotted path -> (prior median, prior log-sd) of every observation-model parameter."""
+    out = {}
+    for name, info in Observation.model_fields.items():
+        extra = info.json_schema_extra or {}
+        out[f"observation.{name}"] = (float(extra["prior_median"]), float(extra["prior_log_sd"]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
 # Provenance of fitted parameters (written by `python run.py calibrate`)
 # --------------------------------------------------------------------------------------------------
 class ParameterSpread(Section):
@@ -798,6 +862,8 @@ class ParameterSpread(Section):
     p90: float = P(..., src="calibration", doc="90th percentile over the good fits.")
     lower: float = P(..., src="calibration", doc="Lower end of the search range.")
     upper: float = P(..., src="calibration", doc="Upper end of the search range.")
+    prior_median: float | None = P(None, src="calibration", doc="Median of the prior (observation-model parameters).")
+    prior_log_sd: float | None = P(None, src="calibration", doc="Log-sd of the prior (observation-model parameters).")
 
 
 class Calibration(Section):
@@ -813,6 +879,12 @@ class Calibration(Section):
     held_out: list[str] = P(..., src="calibration", doc="Observations kept out of the fit.")
     parameters: dict[str, ParameterSpread] = P(..., src="calibration", doc="Spread of each fitted parameter.")
     good_fits: list[dict[str, float]] = P(..., src="calibration", doc="Parameter sets of the good fits (for predictive bands).")
+    fit_until: Date | None = P(
+        None, src="calibration", doc="Time split: only targets dated on or before this day were fitted; null = all."
+    )
+    not_fitted: dict[str, str] = P(
+        {}, src="calibration", doc="Free parameters this fit left out, each with the reason and the value it used."
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -834,6 +906,7 @@ class Scenario(Section):
     us_users: UsUsers = UsUsers()
     cn_users: CnUsers = CnUsers()
     mechanisms: Mechanisms = Mechanisms()
+    observation: Observation = Observation()
     calibration: Calibration | None = P(
         None, src="python run.py calibrate", doc="Provenance of fitted parameters (not used by the model itself)."
     )

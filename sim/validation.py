@@ -13,22 +13,27 @@ from pathlib import Path
 
 import numpy as np  # noqa: E402
 
-from sim.calibration import FREE_PARAMETERS, targets, with_parameters  # noqa: E402
+from sim.calibration import FREE_PARAMETERS, UNINFORMATIVE_FACTOR, Target, targets, with_parameters  # noqa: E402
 from sim.ensemble import RunResult, band, run_one  # noqa: E402
 from sim.executor import Executor  # noqa: E402
 from sim.observations import observation  # noqa: E402
+from sim.observations import rows as observation_rows
 from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
 STABILITY_METRICS = ("peak_us_rednote_dau", "total_signups", "retention_day30", "retention_day90")
 
 
+def scenario_for_run(scenario: Scenario, run: int) -> Scenario:
+    """The scenario of validation run ``run``: the calibration's good-fit set ``run mod G`` applied
+    (its observation scales too, so each run is compared through its own observation model)."""
+    fits = scenario.calibration.good_fits if scenario.calibration else []
+    return with_parameters(scenario, fits[run % len(fits)]) if fits else scenario
+
+
 def run_for_validation(job: tuple[Scenario, int]) -> RunResult:
     scenario, run = job
-    fits = scenario.calibration.good_fits if scenario.calibration else []
-    if fits:
-        scenario = with_parameters(scenario, fits[run % len(fits)])
-    return run_one(scenario, run)
+    return run_one(scenario_for_run(scenario, run), run)
 
 
 def predictive_runs(scenario: Scenario, runs: int, executor: Executor | None = None, on_run=None) -> list[RunResult]:
@@ -70,21 +75,37 @@ def settled_runs(curves: dict[str, list[tuple[int, float]]], tolerance: float = 
     return None
 
 
-def write_report(out: Path, scenario: Scenario, results: list[RunResult], fixed: list[RunResult] | None = None) -> dict:
-    """report.md and figures; returns the table rows. ``fixed``: an ensemble with the best-fit parameters
-    only (what `run.py --runs` does), used to choose the default number of runs."""
-    out.mkdir(parents=True, exist_ok=True)
+def target_rows(scenario: Scenario, results: list[RunResult]) -> list[dict]:
+    """Every target against the runs: band, z, status and role in the scenario's fit."""
+    cal = scenario.calibration
+    fitted = set(cal.targets) if cal else None
+    per_run = {r.run: scenario_for_run(scenario, r.run) for r in results}
     rows = []
     for t in targets():
-        values = [t.model(scenario, r.series) for r in results]
-        b = band(values)
+        b = band(t.model(per_run[r.run], r.series) for r in results)
         rows.append({
-            "target": t.name, "description": t.description, "held_out": t.held_out, "observed": t.observed,
-            "median": b["median"], "p10": b["p10"], "p90": b["p90"],
-            "inside": t.inside(b["p10"], b["p90"]) if b["median"] is not None else False,
-            "consistent": t.consistent(b["p10"], b["p90"]) if b["median"] is not None else False,
-            "z": t.z(b["median"]) if b["median"] is not None else None, "sigma": t.sigma, "log": t.log, "source": t.source,
+            "target": t.name, "description": t.description, "role": t.role(fitted), "observed": t.observed,
+            "observed_text": _observed_text(t), "median": b["median"], "p10": b["p10"], "p90": b["p90"],
+            "status": t.status(b["p10"], b["p90"]), "z": t.z(b["median"]) if b["median"] is not None else None,
+            "sigma": t.sigma, "log": t.log, "source": t.source, "measures": t.measures, "wording": t.wording,
+            "conflicting": t.conflicting, "date": t.date,
         })  # fmt: skip
+    return rows
+
+
+def write_report(
+    out: Path,
+    scenario: Scenario,
+    results: list[RunResult],
+    fixed: list[RunResult] | None = None,
+    split: tuple[Scenario, list[RunResult]] | None = None,
+) -> dict:
+    """report.md and figures; returns the table rows. ``fixed``: an ensemble with the best-fit parameters
+    only (what `run.py --runs` does), used to choose the default number of runs. ``split``: the scenario
+    with a time-split fit applied and its runs, for the section 'Time split'."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = target_rows(scenario, results)
+    split_rows = target_rows(*split) if split else None
     curves = band_width_by_runs(fixed or results)
     chosen = settled_runs(curves)
     predictive_curves = band_width_by_runs(results) if fixed else None
@@ -92,8 +113,16 @@ def write_report(out: Path, scenario: Scenario, results: list[RunResult], fixed:
     _plot_stability(out / "band_width_by_runs.png", curves, chosen)
     if scenario.calibration:
         _plot_parameters(out / "parameters.png", scenario)
-    (out / "report.md").write_text(_markdown(scenario, results, rows, curves, chosen, predictive_curves, len(fixed or [])))
-    return {"rows": rows, "chosen_runs": chosen, "curves": curves}
+    md = _markdown(scenario, results, rows, curves, chosen, predictive_curves, len(fixed or []))
+    md += "\n" + "\n".join(_time_split(split[0] if split else None, split_rows, len(split[1]) if split else 0))
+    (out / "report.md").write_text(md)
+    return {"rows": rows, "split_rows": split_rows, "chosen_runs": chosen, "curves": curves}
+
+
+def _observed_text(t: Target) -> str:
+    if t.low is not None and t.high is not None:
+        return _fmt(t.low) if t.low == t.high else f"{_fmt(t.low)} to {_fmt(t.high)}"
+    return f"> {_fmt(t.low)}" if t.high is None else f"< {_fmt(t.high)}"
 
 
 def _fmt(v: float | None) -> str:
@@ -111,6 +140,86 @@ def _stability_table(curves: dict) -> list[str]:
     return lines
 
 
+def _role_text(role: str) -> str:
+    if role.startswith("informed "):
+        return "informed " + ", ".join(f"`{p}`" for p in role.removeprefix("informed ").split(", "))
+    return role
+
+
+def _rows_table(rows: list[dict]) -> list[str]:
+    lines = [
+        "| observation | role | what the source measures | observed | sigma | model median | 10-90 % band | z | result |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        sigma = f"{r['sigma']:g}" + (" (log)" if r["log"] else "")
+        z = "n/a" if r["z"] is None else f"{r['z']:+.2f}"
+        result = f"**{r['status']}**" if r["status"] in ("miss", "uninformative") else r["status"]
+        lines.append(
+            f"| {r['description']} | {_role_text(r['role'])} | {r['measures']} | {r['observed_text']} | {sigma} | "
+            f"{_fmt(r['median'])} | {_fmt(r['p10'])} - {_fmt(r['p90'])} | {z} | {result} |"
+        )
+    return lines
+
+
+def _summary(rows: list[dict]) -> str:
+    parts = []
+    for label, pick in (("fitted", lambda r: r["role"] == "fitted"), ("held out", lambda r: r["role"] == "held out"),
+                        ("informed a fixed parameter", lambda r: r["role"].startswith("informed")),
+                        ("conflicting", lambda r: r["role"] == "conflicting")):  # fmt: skip
+        group = [r for r in rows if pick(r)]
+        if group:
+            counts = {k: sum(r["status"] == k for r in group) for k in ("inside", "within tolerance", "miss", "uninformative")}
+            parts.append(f"{label} ({len(group)}): " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    return "Results by role: " + "; ".join(parts) + "."
+
+
+def _observation_model(cal) -> list[str]:
+    scales = {k: v for k, v in cal.parameters.items() if v.prior_median is not None}
+    if not scales:
+        return ["## Observation model", "", "This fit predates the observation model: no source scales were fitted.", ""]
+    lines = [
+        "## Observation model",
+        "",
+        "Each source's scale, its prior (log-normal: median, log-sd; see `sim/params.py`, section `observation`)",
+        "and the fitted value. z of prior = (ln best - ln prior median) / log-sd: how far the data pulled it.",
+        "",
+        "| parameter | prior median | prior log-sd | best | 10-90 % of good fits | z of prior |",
+        "|---|---|---|---|---|---|",
+    ]
+    for path, sp in scales.items():
+        zp = (np.log(sp.best) - np.log(sp.prior_median)) / sp.prior_log_sd
+        lines.append(
+            f"| `{path}` | {sp.prior_median:.3g} | {sp.prior_log_sd:.3g} | {sp.best:.3g} | {sp.p10:.3g} - {sp.p90:.3g} | {zp:+.2f} |"
+        )
+    return [*lines, ""]
+
+
+def _time_split(split: Scenario | None, rows: list[dict] | None, n_runs: int) -> list[str]:
+    lines = ["## Time split", ""]
+    cal = split.calibration if split is not None else None
+    if cal is None or cal.fit_until is None or rows is None:
+        return [*lines, "Not run: make a fit on the early data with `python run.py calibrate "
+                "scenarios/historical_2025.yaml --fit-until 2025-01-16` and pass its fit file to "
+                "`python run.py validate --time-split FIT`.", ""]  # fmt: skip
+    later = [r for r in rows if r["date"] > cal.fit_until]
+    lines += [
+        f"A fit to the observations dated up to {cal.fit_until} only ({cal.budget} trials x {cal.runs_per_point} runs at "
+        f"{cal.agents} agents, distance {cal.distance:.3g}; {len(cal.targets)} targets: {', '.join(cal.targets)}), "
+        f"run {n_runs} times cycling through its {len(cal.good_fits)} good fits, predicts the later facts:",
+        "",
+        *_rows_table(later),
+        "",
+    ]
+    if cal.not_fitted:
+        lines += ["Left out of this fit (no data up to that day can inform them):", ""]
+        lines += [f"- `{p}` = {why}" for p, why in cal.not_fitted.items()]
+        lines.append("")
+    earlier = [r for r in rows if r["date"] <= cal.fit_until]
+    lines += ["The same fit on the observations up to the split: " + _summary(earlier).removeprefix("Results by role: "), ""]
+    return lines
+
+
 def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], curves, chosen, predictive=None, n_fixed=0) -> str:
     cal = scenario.calibration
     lines = [
@@ -124,34 +233,45 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
         "",
         "## Model against every observation",
         "",
-        "*inside band*: the observation lies inside the model's 10-90 % band. *within tolerance*: the band overlaps the",
-        "observation +- sigma, the uncertainty the fit assigns to it (on a log scale for levels and ratios); z is",
-        "(model median - observed) / sigma.",
+        "Each observation is compared with what its source measures (the observation function, with the",
+        "observation-model parameters of each run's good fit). *role*: fitted; informed a fixed parameter (named;",
+        "never counted as held out); conflicting; or held out. *result*: **uninformative** when the model's 10-90 %",
+        f"band spans more than a factor {UNINFORMATIVE_FACTOR:g} (or reaches zero) on a log scale, whatever else holds;",
+        "otherwise *inside* (the band meets the observation: a point inside it, an interval overlapping it),",
+        "*within tolerance* (the band overlaps the observation +- sigma, the uncertainty the fit assigns to it) or",
+        "*miss*. z is (model median - nearest end of the observed interval) / sigma.",
         "",
-        "| target | used in fit | observed | sigma | model median | 10-90 % band | z | inside band | within tolerance |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *_rows_table(rows),
+        "",
+        _summary(rows),
+        "",
+        "### How each source's words were read",
+        "",
+        *[f"- **{r['description']}**: {r['wording']}" for r in rows if r["wording"]],
+        "",
+        "## Where the model misses",
+        "",
     ]
-    for r in rows:
-        sigma = f"{r['sigma']:g}" + (" (log)" if r["log"] else "")
-        z = "n/a" if r["z"] is None else f"{r['z']:+.2f}"
-        wide = r["p10"] is not None and r["p10"] > 0 and r["p90"] / r["p10"] > 100
-        inside = ("yes" if r["inside"] else "no") + (" (band spans >100x: uninformative)" if wide else "")
-        lines.append(
-            f"| {r['description']} | {'held out' if r['held_out'] else 'fit'} | {_fmt(r['observed'])} | {sigma} | {_fmt(r['median'])} | "
-            f"{_fmt(r['p10'])} - {_fmt(r['p90'])} | {z} | {inside} | {'yes' if r['consistent'] else '**no**'} |"
-        )
-    n_in, n_ok = sum(r["inside"] for r in rows), sum(r["consistent"] for r in rows)
-    lines += ["", f"{n_in} of {len(rows)} observations lie inside the band; {n_ok} of {len(rows)} are within tolerance."]
-    misses = [r for r in rows if not r["consistent"]]
-    lines += ["", "## Where the model misses", ""]
+    misses = [r for r in rows if r["status"] == "miss"]
     if not misses:
-        lines.append("Every observation is within tolerance of the model's 10-90 % band.")
+        lines.append("No observation is missed (uninformative rows are listed as such above, not as passes).")
     for r in misses:
         direction = "above" if (r["median"] or 0) > r["observed"] else "below"
         lines.append(
-            f"- **{r['description']}** ({'held out' if r['held_out'] else 'fit target'}): model median {_fmt(r['median'])} is "
-            f"{direction} the observed {_fmt(r['observed'])} (source: {r['source']})."
+            f"- **{r['description']}** ({r['role']}): model median {_fmt(r['median'])} is {direction} the observed "
+            f"{r['observed_text']} (source: {r['source']}; z = {r['z']:+.2f})."
         )
+    lines += [
+        "",
+        "## Observations that set fixed parameters",
+        "",
+        "Not compared with the model (or, where a target uses them, never counted as held out):",
+        "",
+    ]
+    for row in observation_rows():
+        if row.get("informs"):
+            params = ", ".join(f"`{p}`" for p in row["informs"].split())
+            lines.append(f"- {row['metric']} {row['date']} = {row['value']} ({row['source']}): sets {params}")
     lines += ["", "![January fit](fit_january.png)", ""]
     if cal:
         lines += [
@@ -161,14 +281,17 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
             f"best distance {cal.distance:.3g} (root mean square z-score over the fit targets); "
             f"{len(cal.good_fits)} good fits (distance <= {cal.good_fit_distance:.3g}).",
             "",
-            "| parameter | best | median of good fits | 10-90 % of good fits | search range |",
-            "|---|---|---|---|---|",
+            "| parameter | best | median of good fits | 10-90 % of good fits | search range | prior |",
+            "|---|---|---|---|---|---|",
         ]
         for path, sp in cal.parameters.items():
+            prior = "" if sp.prior_median is None else f"log-normal {sp.prior_median:.3g}, log-sd {sp.prior_log_sd:.3g}"
             lines.append(
-                f"| `{path}` | {sp.best:.4g} | {sp.median:.4g} | {sp.p10:.4g} - {sp.p90:.4g} | {sp.lower:.4g} - {sp.upper:.4g} |"
+                f"| `{path}` | {sp.best:.4g} | {sp.median:.4g} | {sp.p10:.4g} - {sp.p90:.4g} | {sp.lower:.4g} - {sp.upper:.4g} | {prior} |"
             )
-        lines += ["", "![Parameters](parameters.png)", ""]
+        if cal.not_fitted:
+            lines += ["", "Left out of this fit: " + "; ".join(f"`{p}` = {w}" for p, w in cal.not_fitted.items())]
+        lines += ["", "![Parameters](parameters.png)", "", *_observation_model(cal)]
     lines += [
         "## How many runs",
         "",
@@ -203,8 +326,8 @@ def _plot_fit(path: Path, scenario: Scenario, results: list[RunResult]) -> None:
     x = [scenario.date_of(d) for d in range(end)]
     fig, axes = subplots(1, 3, figsize=(15, 4.2))
 
-    def draw(ax, column, scale, label, color, cumulative_from=None):
-        stack = np.vstack([r.series[column][:end] for r in results])
+    def draw(ax, column, scale, label, color, cumulative_from=None, per_run=None):
+        stack = np.vstack([r.series[column][:end] * (per_run(r) if per_run else 1.0) for r in results])
         if cumulative_from is not None:
             stack = np.cumsum(np.where(np.arange(end) >= cumulative_from, stack, 0.0), axis=1)
         p10, med, p90 = np.percentile(stack, [10, 50, 90], axis=0)
@@ -213,7 +336,8 @@ def _plot_fit(path: Path, scenario: Scenario, results: list[RunResult]) -> None:
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3)
 
-    draw(axes[0], "us_rednote_dau", 1e6, "US RedNote DAU (million)", "tab:red")
+    draw(axes[0], "us_rednote_dau", 1e6, "US RedNote DAU as Similarweb measures it (million)", "tab:red",
+         per_run=lambda r: scenario_for_run(scenario, r.run).observation.similarweb_dau_scale)  # fmt: skip
     for d in ("2025-01-06", "2025-01-12", "2025-01-13"):
         axes[0].scatter([dt.date.fromisoformat(d)], [observation("rednote_us_dau", d) / 1e6], color="black", zorder=5)
     day13 = scenario.day_of(dt.date(2025, 1, 13))
