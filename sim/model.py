@@ -64,6 +64,7 @@ class MigrationModel(mesa.Model):
             return network.follow_graph(
                 n, mean_following, streams.get(stream), kind=net.kind, community_size=net.community_size,
                 within_share=net.within_community_share, popularity_exponent=net.popularity_exponent,
+                popularity_cap_quantile=net.popularity_cap_quantile,
             )  # fmt: skip
 
         self.calendar = Calendar(scenario, scenario.mechanisms)
@@ -92,7 +93,9 @@ class MigrationModel(mesa.Model):
             streams,
             foreign_weight=self.us_weight,
         )
-        self.regulator = Regulator(self, platform, scenario.mechanisms, self.n_us, self.us_weight, streams)
+        self.regulator = Regulator(
+            self, platform, scenario.mechanisms, self.n_us, self.us_weight, streams, self.us.topic_violation
+        )
         self.ties = network.CrossTies(self.n_us, self.n_cn)
         self.components = (self.us, self.cn, self.ties, self.regulator, self.calendar)  # in the order of the columns
         self.metrics: dict[str, float] = {}

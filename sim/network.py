@@ -34,6 +34,7 @@ def follow_graph(
     community_size: int = 150,
     within_share: float = 0.7,
     popularity_exponent: float = 2.1,
+    popularity_cap_quantile: float = 1e-3,
 ) -> sp.csr_matrix:
     """A directed follow graph on ``n`` nodes with mean out-degree ~``mean_following``."""
     if kind == "complete":
@@ -47,7 +48,7 @@ def follow_graph(
     if kind == "random":
         targets = _RandomTargets(n, rng)
     else:
-        targets = _PopularityTargets(n, rng, community_size, within_share, popularity_exponent)
+        targets = _PopularityTargets(n, rng, community_size, within_share, popularity_exponent, popularity_cap_quantile)
     return _csr_from_targets(out_degree, targets)
 
 
@@ -71,9 +72,17 @@ class _PopularityTargets:
     building the graph and every matrix-vector product several times faster at millions of users.
     """
 
-    def __init__(self, n: int, rng: np.random.Generator, community_size: int, within_share: float, exponent: float) -> None:
-        popularity = (1.0 - rng.random(n)) ** (-1.0 / (exponent - 1.0))  # Pareto tail P(X > x) ~ x^-(a-1)
-        self.cum = np.cumsum(np.minimum(popularity, n / 10.0))
+    def __init__(
+        self, n: int, rng: np.random.Generator, community_size: int, within_share: float, exponent: float, cap_quantile: float
+    ) -> None:
+        # Popularity is Pareto, P(X > x) = x^-(a-1), drawn by stratified quantiles (one user per 1/n slice of
+        # the tail probability, in random order) so the top of the distribution is the same at every size.
+        tail = (rng.permutation(n) + 1.0 - rng.random(n)) / n
+        # Capped at the value one user in 1/cap_quantile exceeds, whatever the number of agents: without a
+        # fixed cap the largest draws, and the top creators' share of all follows, grow with the agent count
+        # (heavy tails), and so did every result that depends on creators.
+        popularity = np.maximum(tail, cap_quantile) ** (-1.0 / (exponent - 1.0))
+        self.cum = np.cumsum(popularity)
         self.n_comm = max(1, n // max(1, community_size))
         bounds = (np.arange(self.n_comm + 1, dtype=np.int64) * n + self.n_comm - 1) // self.n_comm
         start = np.concatenate(([0.0], self.cum))[bounds]  # popularity before each community

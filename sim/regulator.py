@@ -104,7 +104,14 @@ class Regulator(mesa.Agent):
     )  # fmt: skip
 
     def __init__(
-        self, model: mesa.Model, platform: Platform, mechanisms: Mechanisms, n_us: int, us_weight: float, streams: Streams
+        self,
+        model: mesa.Model,
+        platform: Platform,
+        mechanisms: Mechanisms,
+        n_us: int,
+        us_weight: float,
+        streams: Streams,
+        topic_violation: np.ndarray,
     ) -> None:
         super().__init__(model)
         # Mesa 3.3 keeps every model that ever had an agent as a key of the class-level Agent._ids, so
@@ -114,6 +121,7 @@ class Regulator(mesa.Agent):
         getattr(mesa.Agent, "_ids", {}).pop(model, None)
         self.params, self.mech, self.us_weight, self.streams = platform.moderation, mechanisms, us_weight, streams
         self.verification_friction = platform.real_name.verification_friction
+        self.topic_violation = np.asarray(topic_violation)  # the platform knows which topics break its rules
         self.capacity = platform.moderation.review_capacity  # real reviews per day
         self.tightening = 0.0
         self.backlog = Posts.empty()
@@ -191,7 +199,7 @@ class Regulator(mesa.Agent):
         detection, false_positive = self._machine_rates(today)
         removed = machine_removes(decided.violating, rng.random(len(decided)), detection, false_positive)
         self._remove(decided.take(removed), rng)
-        self._update_pressure(today, len(posts))
+        self._update_pressure(today, posts)
         return decided.take(~removed), self.today.decisions()
 
     def receive_complaints(self, published: Posts, complaints_per_post: np.ndarray) -> None:
@@ -229,10 +237,14 @@ class Regulator(mesa.Agent):
         self.banned_total += candidates.size
         self.wrongful_banned_total += wrongful
 
-    def _update_pressure(self, today: Day, n_posts: int) -> None:
+    def _update_pressure(self, today: Day, posts: Posts) -> None:
+        """Tightening follows the share of today's foreign posts that break the rules, as the platform
+        estimates it from their topics (the expected share, not the day's draws: at a coarse resolution
+        the realised share of a few dozen agent posts is noisy, and the response to it is convex, which
+        made the regulator stricter the fewer agents there were)."""
         p = self.params
-        removed_share = self.today.removed / n_posts if n_posts else 0.0
-        pressure = p.tightening_gain * max(0.0, removed_share - p.violation_tolerance)
+        violating_share = float(self.topic_violation[posts.topic].mean()) if len(posts) else 0.0
+        pressure = p.tightening_gain * max(0.0, violating_share - p.violation_tolerance)
         if today.directive:
             pressure += p.directive_tightening
         self.tightening = float(np.clip(self.tightening * (1.0 - p.tightening_decay) + pressure, 0.0, 1.0))

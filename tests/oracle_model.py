@@ -87,7 +87,8 @@ class OracleModel(mesa.Model):
         self.cn = [CNUser(self, j, r, s.cn_users, pop) for j in range(n_cn)]
         for users, mean in ((self.us, net.us_mean_following), (self.cn, net.cn_mean_following)):
             g = network.follow_graph(len(users), mean, r, kind=net.kind, community_size=net.community_size,
-                                     within_share=net.within_community_share, popularity_exponent=net.popularity_exponent)  # fmt: skip
+                                     within_share=net.within_community_share, popularity_exponent=net.popularity_exponent,
+                                     popularity_cap_quantile=net.popularity_cap_quantile)  # fmt: skip
             for i, u in enumerate(users):
                 u.following = [users[j] for j in g.indices[g.indptr[i] : g.indptr[i + 1]]]
         followers = np.zeros(n_us)
