@@ -50,6 +50,7 @@ class USUser(mesa.Agent):
         self.strikes = self.true_strikes = self.cn_followers = 0
         self.tiktok_installed, self.tiktok_active = True, rng.random() < self.tiktok_propensity
         self.other_active = rng.random() < p.other_initial_share
+        self.other_used, self.uses = self.other_active, False
         self.following: list[USUser] = []
         self.replies = self.mod_events = 0.0
         self.new_followers = 0
@@ -98,12 +99,13 @@ class OracleModel(mesa.Model):
         self.reach = [1 + math.log1p(f) for f in followers]
         for i in np.argsort(-(followers + r.random(n_us) * 0.5))[: round(net.creator_share * n_us)]:
             self.us[i].creator = True
-        n_acc, n_dau = round(pop.us_rednote_accounts / self.w_us), round(pop.us_rednote_dau / self.w_us)
+        members = pop.us_rednote_dau / (pop.us_rednote_daily_share if s.mechanisms.daily_use else 1.0)
+        n_acc, n_dau = round(pop.us_rednote_accounts / self.w_us), round(members / self.w_us)
         accounts = self._weighted(self.us, [0.02 + u.literacy + 0.5 * u.curiosity for u in self.us], n_acc)
         for u in accounts:
             u.state = DORMANT
         for u in self._weighted(accounts, [(0.05 + u.literacy) * math.exp(u.taste) for u in accounts], n_dau):
-            u.state, u.activated_day = ACTIVE, -round(p.pre_surge_tenure_days)
+            u.state, u.activated_day, u.uses = ACTIVE, -round(p.pre_surge_tenure_days), True
         self.us_sched, self.plat = build_us_schedule(s), build_platform_schedule(s)
         self.capacity, self.tightening = plat.moderation.review_capacity, 0.0
         self.backlog: deque = deque()
@@ -129,6 +131,15 @@ class OracleModel(mesa.Model):
         sal = self.us_sched.salience[d] if mech.news_salience else 0.0
         csal = self.us_sched.creator_salience[d] if mech.news_salience else 0.0
         up, in_store = self.us_sched.tiktok_up[d], self.us_sched.in_store[d]
+        sessions = p.tiktok_sessions_per_day
+
+        def avail(f: float) -> float:  # a daily user misses an app only if every session falls in the dark
+            return 1 - (1 - f) ** sessions
+
+        rn = avail(self.us_sched.rednote_up[d])
+        rn_store = self.us_sched.rednote_in_store[d]
+        since = self.us_sched.tiktok_restored_days_ago[d]
+        rho = p.tiktok_return_rush * 0.5 ** (since / p.tiktok_return_rush_half_life_days) if mech.tiktok_return_rush else 0.0
         tq, gq = self.plat.translation_quality[d], self.plat.grey_translation_quality[d]
         removed_today = 0
         for u in self.us:
@@ -140,7 +151,7 @@ class OracleModel(mesa.Model):
                 if u.state in (ACTIVE, DORMANT) and not (
                     u.credentials and r.random() >= s.platform.real_name.verification_friction
                 ):
-                    u.state = BLOCKED
+                    u.state, u.uses = BLOCKED, False
         released = []
         if mech.moderation:
             budget = self.capacity / self.w_us
@@ -186,9 +197,11 @@ class OracleModel(mesa.Model):
             )
             h += p.join_displaced_rate * (1 - works) if mech.outside_option else 0
             h += p.peer_influence * expo if mech.social_contagion and p.contagion == "rate" else 0
+            h *= rn
             thresh = mech.social_contagion and p.contagion == "threshold" and expo > 0 and expo >= u.threshold
             st = start[u][0]
-            if st == NONE and (r.random() < 1 - math.exp(-h) or thresh):
+            u.uses = False
+            if st == NONE and (r.random() < 1 - math.exp(-h) or thresh) and rn_store:
                 if self.plat.verify_new_accounts[d] and not (
                     u.credentials and r.random() >= s.platform.real_name.verification_friction
                 ):
@@ -198,10 +211,10 @@ class OracleModel(mesa.Model):
             elif (
                 st == DORMANT
                 and mech.dormant_return
-                and (r.random() < 1 - math.exp(-(p.dormant_return_base + p.dormant_return_multiplier * h)) or thresh)
+                and (r.random() < 1 - math.exp(-(p.dormant_return_base * rn + p.dormant_return_multiplier * h)) or thresh)
             ):
-                u.state, u.activated_day = ACTIVE, d
-            elif st == ACTIVE and mech.lapse:
+                u.state, u.activated_day, u.uses = ACTIVE, d, True
+            elif st == ACTIVE and (mech.lapse or mech.daily_use):
                 q = max(tq, gq) if u.grey else tq
                 a = d - u.activated_day
                 util = (p.habit + u.taste + p.w_engagement * math.log1p(u.engagement) + p.w_ties * math.log1p(u.cn_followers * self.w_cn / self.w_us)
@@ -211,11 +224,16 @@ class OracleModel(mesa.Model):
                 if mech.language_friction:
                     util -= p.w_language * (1 - u.literacy) * (1 - q)
                 if mech.outside_option:
-                    util -= p.w_tiktok * works + p.w_other * u.other_active
-                if r.random() >= 1 / (1 + math.exp(-util)):
+                    util -= p.w_tiktok * works * (1 + rho) + p.w_other * u.other_used
+                if mech.lapse and r.random() >= 1 / (1 + math.exp(-util)):
                     u.state = DORMANT
+                elif mech.daily_use:
+                    u.uses = r.random() < rn / (1 + math.exp(-(util + p.use_shift)))
         for u in joins:
-            u.state, u.signup_day, u.activated_day = ACTIVE, d, d
+            u.state, u.signup_day, u.activated_day, u.uses = ACTIVE, d, d, True
+        if not mech.daily_use:
+            for u in self.us:
+                u.uses = u.state == ACTIVE
         joined = set(joins)
         decay = 1.0 if p.exposure_memory_days is None else math.exp(-1 / p.exposure_memory_days)
         for u in self.us:
@@ -224,18 +242,20 @@ class OracleModel(mesa.Model):
                 u.tiktok_installed = r.random() >= p.device_churn
             elif in_store:
                 u.tiktok_installed = r.random() < p.reinstall_prob
-            u.tiktok_active = u.tiktok_installed and r.random() < up * u.tiktok_propensity * (
-                1 - p.tiktok_displacement * (u.state == ACTIVE)
-            )
+            u.tiktok_active = u.tiktok_installed and r.random() < (avail(up) if mech.daily_use else up) * min(
+                1.0, u.tiktok_propensity * (1 + rho)
+            ) * (1 - p.tiktok_displacement * u.uses)
+            follows = mech.outside_option_follows_tiktok
             u.other_active = (
                 r.random() >= p.other_lapse
                 if u.other_active
-                else r.random() < 1 - math.exp(-(self.other_base + p.other_join_rate * sal))
+                else r.random() < (1 - math.exp(-(self.other_base + p.other_join_rate * sal))) * (in_store or not follows)
             )
+            u.other_used = u.other_active and (not follows or r.random() < avail(up))
         viol = s.us_users.topic_violation.as_tuple()
         posts = []
         for u in self.us:
-            if u.state == ACTIVE and r.random() < (p.creator_post_prob if u.creator else p.post_prob):
+            if u.uses and r.random() < (p.creator_post_prob if u.creator else p.post_prob):
                 topic = int(min(np.searchsorted(np.cumsum(u.mix), r.random(), side="right"), len(TOPICS) - 1))
                 posts.append((u, topic, r.random() < viol[topic], d))
         # screening
@@ -251,7 +271,7 @@ class OracleModel(mesa.Model):
                     removed_today += self._remove(post)
                 else:
                     published.append(post)
-            share = removed_today / len(posts) if posts else 0.0
+            share = sum(viol[q[1]] for q in posts) / len(posts) if posts else 0.0  # expected violating share
             pressure = mod.tightening_gain * max(0.0, share - mod.violation_tolerance) + (
                 mod.directive_tightening if self.plat.directive_day == d else 0
             )
@@ -325,7 +345,7 @@ class OracleModel(mesa.Model):
             u.moderation = keep * u.moderation + (1 - keep) * u.mod_events
             u.cn_followers += u.new_followers
         self.signups_total += len(joins)
-        self.series["us_rednote_dau"].append(sum(u.state == ACTIVE for u in self.us) * self.w_us)
+        self.series["us_rednote_dau"].append(sum(u.uses for u in self.us) * self.w_us)
         self.series["us_rednote_signups"].append(len(joins) * self.w_us)
         self.series["cross_cultural_ties"].append(len(self.ties) * self.w_cn + len(self.back_ties) * self.w_us)
         self.series["posts_removed"].append(removed_today * self.w_us)
@@ -348,7 +368,7 @@ class OracleModel(mesa.Model):
         u.true_strikes += violating
         if u.state != BANNED and (u.strikes >= self.s.platform.moderation.strike_limit
                                   or (topic == POLITICS and self.r.random() < self.s.platform.moderation.political_ban_prob)):  # fmt: skip
-            u.state = BANNED
+            u.state, u.uses = BANNED, False
             self.banned_total += 1
         return 1
 

@@ -80,7 +80,7 @@ def test_counts_are_in_people_and_do_not_depend_on_agent_numbers():
     a.run(), b.run()
     assert a.metrics["us_tiktok_dau"] == pytest.approx(b.metrics["us_tiktok_dau"], rel=0.03)
     assert a.metrics["us_tiktok_dau"] == pytest.approx(0.49 * 170e6, rel=0.05)
-    assert a.datacollector.model_vars["us_rednote_dau"][0] == pytest.approx(3e5, rel=0.25)
+    assert a.datacollector.model_vars["us_rednote_dau"][0] == pytest.approx(a.config.population.us_rednote_dau, rel=0.25)
 
 
 def read(path):
