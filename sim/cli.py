@@ -236,7 +236,6 @@ def cmd_run(argv: Sequence[str]) -> int:
 
     opts = options(args, "runs", seed=scenario.seed, agents=scenario.agents, days=scenario.days, scenario=fingerprint(scenario))
     out = args.out or default_destination(Path("results"), scenario.name, "run", opts, scenario_defaults(args.scenario))
-    warn(args, [scenario], args.runs)
     with Stage(out, command="run", options=opts, overwrite=args.overwrite) as stage:
         check_memory(scenario, args, args.runs)
         checkpoint = stage.dest.parent / f".{stage.dest.name}.runs"
@@ -250,6 +249,7 @@ def cmd_run(argv: Sequence[str]) -> int:
             shutil.rmtree(checkpoint, ignore_errors=True)
         started = time.perf_counter()
         with executor(args, args.runs) as ex:
+            warn(args, [scenario], args.runs)  # after every check: a refused command prints one line only
             parallel = ex.kind != "serial" and args.runs > 1
             bar = progress_bar(args.runs if parallel else args.runs * scenario.days, "run" if parallel else "day", args.quiet)
             try:
@@ -559,9 +559,9 @@ def cmd_compare(argv: Sequence[str]) -> int:
         args.out = default_destination(
             Path("results") / "compare", folder_name(names), "compare", opts, scenario_defaults(args.scenarios[0])
         )
-    warn(args, scenarios, args.runs)
     with staged_output(args, "compare", opts, args.runs * len(scenarios), "run", largest, args.runs) as (staging, bar):
         with executor(args, args.runs) as ex:
+            warn(args, scenarios, args.runs)
             results = compare(scenarios, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
         write_comparison(staging, scenarios, results)
     if not args.quiet:
@@ -661,9 +661,9 @@ def cmd_whatif(argv: Sequence[str]) -> int:
                    scenarios=[fingerprint(s) for s in scenarios])  # fmt: skip
     if args.out is None:
         args.out = default_destination(Path("results") / "whatif", variant.name, "whatif", opts, scenario_defaults(args.scenario))
-    warn(args, scenarios, args.runs)
     with staged_output(args, "whatif", opts, args.runs * 2, "run", base, args.runs) as (staging, bar):
         with executor(args, args.runs) as ex:
+            warn(args, scenarios, args.runs)
             results = compare(scenarios, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
         write_comparison(
             staging, scenarios, results, title=f"What if: {base.name} with " + ", ".join(f"{k}={v}" for k, v in settings.items())

@@ -260,12 +260,26 @@ def date_axis(ax: Axes) -> None:
 
 
 def mark_events(ax: Axes, marks: list[tuple[dt.date, str]], *, numbers: bool = True) -> None:
-    """A dotted vertical line at each event, numbered at the top (the key is `event_key`)."""
-    for k, (day, _) in enumerate(marks, start=1):
+    """A dotted vertical line at each event, numbered at the top (the key is `event_key`); events too close
+    to read apart share one label ("1-4")."""
+    if not marks:
+        return
+    for day, _ in marks:
         ax.axvline(day, color="0.35", linestyle=":", linewidth=0.9, zorder=1)
-        if numbers:
-            ax.annotate(str(k), (mdates.date2num(day), 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=7, color="0.25")  # fmt: skip
+    if not numbers:
+        return
+    span = max(1, (marks[-1][0] - marks[0][0]).days, *(len(line.get_xdata()) for line in ax.lines[:1]))
+    groups: list[list[int]] = []
+    for k, (day, _) in enumerate(marks, start=1):
+        if groups and (day - marks[groups[-1][-1] - 1][0]).days <= span / 45:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    for g in groups:
+        first, last = marks[g[0] - 1][0], marks[g[-1] - 1][0]
+        middle = mdates.date2num(first) + (mdates.date2num(last) - mdates.date2num(first)) / 2
+        ax.annotate(str(g[0]) if len(g) == 1 else f"{g[0]}-{g[-1]}", (middle, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7, color="0.25")  # fmt: skip
 
 
 def event_key(marks: list[tuple[dt.date, str]]) -> str:

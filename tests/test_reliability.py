@@ -211,7 +211,7 @@ def test_a_corrupt_checkpoint_is_recomputed_not_fatal(tmp_path, capsys):
 def test_a_full_disk_ends_with_one_line_and_the_command_to_resume(tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)], capture_output=True).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=700k", "tmpfs", str(disk)], capture_output=True).returncode:
         pytest.skip("cannot mount a small file system here")
     try:
         small = [str(SCENARIOS / "no_ban.yaml"), "--agents", "1000", "--days", "4", "--runs", "1", "--quiet", "--serial"]
