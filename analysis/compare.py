@@ -13,13 +13,14 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter
 
 from sim.ensemble import RunResult, band, dates, run_ensemble, series_band  # noqa: E402
 from sim.executor import Executor, cpu_count  # noqa: E402
 from sim.levers import POLICY, of_kind, read_levers  # noqa: E402
-from sim.output import subplots  # noqa: E402
+from sim.output import caveats, date_axis, event_key, events, mark_events, subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
-from sim.results import compare_metrics, format_band, headline_unit  # noqa: E402
+from sim.results import compare_metrics, format_band, format_value, headline_unit  # noqa: E402
 
 COMPARE_METRICS = compare_metrics()  # metric: its declaration (`sim.results`)
 
@@ -84,13 +85,19 @@ def _fmt(b: dict | None, metric: str, signed: bool = False) -> str:
     return format_band(b, headline_unit(metric), signed=signed)
 
 
-def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, list[RunResult]]) -> list[dict]:
-    """comparison.md, comparison.csv, comparison.json and overlay plots in ``out`` (which must exist)."""
+def write_comparison(
+    out: Path, scenarios: list[Scenario], results: dict[str, list[RunResult]], title: str = "Scenario comparison"
+) -> list[dict]:
+    """comparison.md, comparison.csv, comparison.json, report.html and plots (levels over time, paired
+    differences) in ``out`` (which must exist)."""
     rows = table_rows(results)
     first, runs = scenarios[0].name, len(next(iter(results.values())))
+    notes = comparison_caveats(scenarios, runs)
     md = [
-        f"# Scenario comparison ({runs} runs each, seed {scenarios[0].seed}, common random numbers)",
+        f"# {title} ({runs} runs each, seed {scenarios[0].seed}, common random numbers)",
         "",
+        *(f"**Caveat:** {c}." for c in notes),
+        *([""] if notes else []),
         "Each cell: median [10 %, 90 %] across runs.",
         "",
         "| scenario | " + " | ".join(h.label for h in COMPARE_METRICS.values()) + " |",
@@ -116,7 +123,7 @@ def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, li
     ]
     for row in rows[1:]:
         md.append(f"| {row['scenario']} | " + " | ".join(_fmt(row[f"{m}_diff"], m, signed=True) for m in COMPARE_METRICS) + " |")
-    md += ["", "![US RedNote DAU and sign-ups](compare_dau.png)", ""]
+    md += ["", "![Paired differences](compare_diff.png)", "", "![US RedNote DAU and sign-ups](compare_dau.png)", ""]
     (out / "comparison.md").write_text("\n".join(md) + "\n")
     with (out / "comparison.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -132,27 +139,84 @@ def write_comparison(out: Path, scenarios: list[Scenario], results: dict[str, li
             writer.writerow(line)
     (out / "comparison.json").write_text(json.dumps(rows, indent=2) + "\n")
     _plot(out / "compare_dau.png", scenarios, results)
+    plot_differences(out / "compare_diff.png", rows)
+    from sim.report import comparison_report
+
+    (out / "report.html").write_text(comparison_report(out, scenarios, results, rows, notes, lever_table(scenarios), title))
     return rows
 
 
+def comparison_caveats(scenarios: list[Scenario], runs: int) -> list[str]:
+    """The run-count and size caveats (`sim.output.caveats`) of a comparison, each said once."""
+    return list(dict.fromkeys(c for s in scenarios for c in caveats(s, runs)))
+
+
+def plot_differences(path: Path, rows: list[dict]) -> None:
+    """One panel per compared metric: each scenario's paired difference to the first, median dot and
+    10-90 % bar, in the metric's own unit, with the zero line."""
+    others = rows[1:]
+    fig, axes = subplots(len(COMPARE_METRICS), 1, figsize=(9, 1.0 + (0.45 * len(others) + 0.9) * len(COMPARE_METRICS)))
+    names = [r["scenario"] for r in others]
+    for ax, (metric, h) in zip(np.atleast_1d(axes), COMPARE_METRICS.items()):
+        unit = headline_unit(metric)
+        y = np.arange(len(others))[::-1]
+        for yi, r in zip(y, others):
+            d = r[f"{metric}_diff"]
+            if d is None or d["median"] is None:
+                continue
+            color = "#1b7837" if d["p10"] > 0 else "#b2182b" if d["p90"] < 0 else "0.45"
+            ax.plot([d["p10"], d["p90"]], [yi, yi], color=color, linewidth=3, alpha=0.6, solid_capstyle="butt")
+            ax.plot([d["median"]], [yi], "o", color=color)
+            ax.annotate(format_value(d["median"], unit, signed=True), (d["median"], yi), xytext=(0, 5),
+                        textcoords="offset points", ha="center", fontsize=7)  # fmt: skip
+        ax.axvline(0, color="0.3", linewidth=0.8)
+        ax.set_yticks(y, names, fontsize=8)
+        ax.set_ylim(-0.7, len(others) - 0.3)
+        ax.set_title(f"{h.label}: difference to {rows[0]['scenario']}", fontsize=9, loc="left")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p, unit=unit: format_value(v, unit, signed=True)))
+        ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def _plot(path: Path, scenarios: list[Scenario], results: dict[str, list[RunResult]]) -> None:
-    fig, axes = subplots(2, 1, figsize=(10, 7), sharex=True)
+    """DAU and sign-ups of every scenario (median, 10-90 % band), and the paired daily DAU difference to
+    the first scenario; dates with the year, the first scenario's events as dotted lines."""
+    fig, axes = subplots(3, 1, figsize=(10, 10), sharex=True)
     colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    first = scenarios[0]
     for k, s in enumerate(scenarios):
         x = dates(s)
+        color = colors[k % len(colors)]
         for ax, column in zip(axes, ("us_rednote_dau", "us_rednote_signups")):
             p10, med, p90 = series_band(results[s.name], column)
-            color = colors[k % len(colors)]
-            ax.plot(x, med / 1e6, color=color, label=s.name)
-            ax.fill_between(x, p10 / 1e6, p90 / 1e6, color=color, alpha=0.2, linewidth=0)
-    axes[0].set_title("US users active on RedNote (median, 10-90 % band)", fontsize=10)
-    axes[1].set_title("New US RedNote accounts per day", fontsize=10)
+            ax.plot(x, med, color=color, label=s.name)
+            ax.fill_between(x, p10, p90, color=color, alpha=0.2, linewidth=0)
+        if k > 0 and s.days == first.days:
+            diff = np.vstack([r.series["us_rednote_dau"] - b.series["us_rednote_dau"]
+                              for r, b in zip(results[s.name], results[first.name])])  # fmt: skip
+            p10, med, p90 = np.percentile(diff, [10, 50, 90], axis=0)
+            axes[2].plot(x, med, color=color, label=f"{s.name} - {first.name}")
+            axes[2].fill_between(x, p10, p90, color=color, alpha=0.2, linewidth=0)
+    axes[0].set_title("US users active on RedNote (median, 10-90 % band)", fontsize=10, pad=12)
+    axes[1].set_title("New US RedNote accounts per day", fontsize=10, pad=12)
+    axes[2].set_title(f"Paired difference in US users on RedNote (run r minus run r of {first.name})", fontsize=10, pad=12)
+    axes[2].axhline(0, color="0.3", linewidth=0.8)
+    marks = events(first)
     for ax in axes:
-        ax.set_ylabel("million people")
+        ax.set_ylabel("people")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_value(v, "people", signed=v < 0)))
+        mark_events(ax, marks)
+        date_axis(ax)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout(rect=(0, 0.04 if marks else 0, 1, 1))
+    if marks:
+        import textwrap
+
+        text = f"Events of {first.name} (dotted lines): " + event_key(marks)
+        fig.text(0.01, 0.005, "\n".join(textwrap.wrap(text, 170)), fontsize=7, color="0.25", va="bottom")
     fig.savefig(path, dpi=110)
 
 

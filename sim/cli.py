@@ -166,7 +166,70 @@ def run_parser() -> Parser:
 
 
 def load(path: str, args: argparse.Namespace):
-    return load_scenario(path, overrides={"seed": args.seed, "agents": args.agents, "days": args.days})
+    """The scenario with the command line's --seed/--agents/--days; its lever dates (ban, store return,
+    translation, real-name start) must lie inside the file's own horizon, as the view requires
+    (`sim.levers.check_dates`); a --days that shortens the run leaves later events outside it."""
+    scenario = load_scenario(path, overrides={"seed": args.seed, "agents": args.agents, "days": args.days})
+    as_written = scenario if args.days is None else load_scenario(path, overrides={"seed": args.seed, "agents": args.agents})
+    check_lever_dates(as_written, path)
+    return scenario
+
+
+def check_lever_dates(scenario, source) -> None:
+    from sim.levers import LeverError, check_dates
+
+    try:
+        check_dates(scenario)
+    except LeverError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+
+
+def warn(args: argparse.Namespace, scenarios, runs: int) -> list[str]:
+    """Print the caveats of these runs (too few for a band, a size whose levels differ) on stderr, once
+    each, unless --quiet; returns them."""
+    from sim.output import caveats
+
+    notes = list(dict.fromkeys(c for s in scenarios for c in caveats(s, runs)))
+    if not getattr(args, "quiet", False):
+        for note in notes:
+            print(one_line(f"warning: {note}", 2000), file=sys.stderr)
+    return notes
+
+
+# --------------------------------------------------------------------------------------------------
+# Default output folders: named after what differs from the default run, never another result replaced
+# --------------------------------------------------------------------------------------------------
+NAMED_OPTIONS = ("runs", "seed", "agents", "days")
+
+
+def option_suffix(opts: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """``-agents5000-days40-runs3``: the named options that differ from the defaults, for a folder name."""
+    return "".join(f"-{k}{opts[k]}" for k in NAMED_OPTIONS if k in opts and k in defaults and opts[k] != defaults[k])
+
+
+def default_destination(root: Path, name: str, command: str, opts: dict[str, Any], defaults: dict[str, Any]) -> Path:
+    """The output folder when --out is not given: ``root/NAME`` for the default options, else
+    ``root/NAME-<what differs>`` (e.g. ``historical_2025-agents5000-runs3``). A folder already holding a
+    result made with other options (an edited scenario file) is not replaced: the run goes to
+    ``...-scenario<fingerprint>`` instead. So a run never replaces a result made with other options
+    unless --out names it and --overwrite is given."""
+    first = root / f"{name}{option_suffix(opts, defaults)}"
+    fp = opts.get("scenario") or "-".join(opts.get("scenarios") or [])
+    candidates = [first, first.parent / f"{first.name}-scenario{hashlib.sha256(str(fp).encode()).hexdigest()[:8]}"]
+    for folder in candidates:
+        marker = read_marker(folder)
+        empty = not folder.exists() or (folder.is_dir() and next(folder.iterdir(), None) is None)
+        if empty or (marker is not None and (marker.get("command"), marker.get("options")) == (command, opts)):
+            return folder
+    return candidates[-1]  # taken by another result: Stage refuses it with the usual one-line message
+
+
+def folder_name(names: Sequence[str], limit: int = 100) -> str:
+    """``a-vs-b-vs-c``, shortened with a hash when too long for a file name."""
+    joined = "-vs-".join(names)
+    if len(joined) <= limit:
+        return joined
+    return joined[: limit - 9] + "-" + hashlib.sha256(joined.encode()).hexdigest()[:8]
 
 
 def progress_bar(total: int, unit: str, quiet: bool):
@@ -181,11 +244,11 @@ def progress_bar(total: int, unit: str, quiet: bool):
 def cmd_run(argv: Sequence[str]) -> int:
     args = run_parser().parse_args(argv)
     scenario = load(args.scenario, args)
-    out = args.out or Path("results") / scenario.name
     from sim.ensemble import run_ensemble
     from sim.output import write_results
 
     opts = options(args, "runs", seed=scenario.seed, agents=scenario.agents, days=scenario.days, scenario=fingerprint(scenario))
+    out = args.out or default_destination(Path("results"), scenario.name, "run", opts, scenario_defaults(args.scenario))
     with Stage(out, command="run", options=opts, overwrite=args.overwrite) as stage:
         check_memory(scenario, args, args.runs)
         checkpoint = stage.dest.parent / f".{stage.dest.name}.runs"
@@ -199,6 +262,7 @@ def cmd_run(argv: Sequence[str]) -> int:
             shutil.rmtree(checkpoint, ignore_errors=True)
         started = time.perf_counter()
         with executor(args, args.runs) as ex:
+            warn(args, [scenario], args.runs)  # after every check: a refused command prints one line only
             parallel = ex.kind != "serial" and args.runs > 1
             bar = progress_bar(args.runs if parallel else args.runs * scenario.days, "run" if parallel else "day", args.quiet)
             try:
@@ -221,6 +285,12 @@ def cmd_run(argv: Sequence[str]) -> int:
     return 0
 
 
+def scenario_defaults(path: str) -> dict[str, Any]:
+    """The options of a plain ``run.py SCENARIO`` (the file's own seed, size and horizon, 15 runs)."""
+    plain = load_scenario(path)
+    return {"runs": DEFAULT_RUNS, "seed": plain.seed, "agents": plain.agents, "days": plain.days}
+
+
 def print_summary(summary: dict, out: Path, elapsed: float) -> None:
     """The headline metrics declared for the summary (`sim.results`): median [10 %, 90 %] across runs."""
     from sim.results import format_band, format_value, headline_unit, summary_metrics
@@ -232,7 +302,7 @@ def print_summary(summary: dict, out: Path, elapsed: float) -> None:
         value = format_band(m[name], unit) if ensemble else format_value(m[name]["median"], unit)
         when = f" on {m['peak_date']['median']}" if name == "peak_us_rednote_dau" else ""
         print(f"  {h.label:<22}{value}{when}")
-    print(f"  results in {out}/")
+    print(f"  results in {out}/ (open report.html in a browser)")
 
 
 FIT_HEADER = "# Written by `python run.py calibrate"
@@ -543,7 +613,9 @@ def cmd_compare(argv: Sequence[str]) -> int:
         description="Compare scenarios with common random numbers: headline metrics and paired differences.",
     )
     parser.add_argument("scenarios", nargs="+", help="two or more scenario files; differences are to the first")
-    parser.add_argument("--out", type=Path, default=Path("results") / "compare", help="output folder (default results/compare/)")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default results/compare/<first>-vs-<second>...[-<options that differ>]/)"
+    )
     add_scenario_options(parser)
     args = parser.parse_args(argv)
     if len(args.scenarios) < 2:
@@ -559,13 +631,159 @@ def cmd_compare(argv: Sequence[str]) -> int:
         args, "runs", seed=first.seed, agents=first.agents, days=first.days, scenarios=[fingerprint(s) for s in scenarios]
     )
     largest = max(scenarios, key=lambda s: s.agents)
+    if args.out is None:
+        args.out = default_destination(
+            Path("results") / "compare", folder_name(names), "compare", opts, scenario_defaults(args.scenarios[0])
+        )
     with staged_output(args, "compare", opts, args.runs * len(scenarios), "run", largest, args.runs) as (staging, bar):
         with executor(args, args.runs) as ex:
+            warn(args, scenarios, args.runs)
             results = compare(scenarios, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
         write_comparison(staging, scenarios, results)
     if not args.quiet:
         print((Path(os.path.abspath(args.out)) / "comparison.md").read_text())
+        print(f"results in {args.out}/ (open report.html in a browser)")
     return 0
+
+
+def lever_setting(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` of --set (the value is checked against the scenario later)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"must be LEVER=VALUE, e.g. translation_start=2025-01-13 (got {text!r})")
+    return name.strip(), value.strip()
+
+
+WHATIF_HEADER = "# Written by `python run.py whatif"
+
+
+def variant_document(base_path: Path, base, variant, settings: dict[str, str], command: str) -> str:
+    """The scenario file of a what-if: it ``extends`` its base by absolute path (so it still works when the
+    file is moved or copied) and states only what the levers changed (couplings included)."""
+    import yaml
+
+    from sim.scenario import scenario_to_dict
+
+    def changed(a: Any, b: Any) -> Any:
+        if isinstance(a, dict) and isinstance(b, dict):
+            out = {k: d for k in b if (d := changed(a.get(k), b[k])) is not _SAME}
+            return out if out else _SAME
+        return _SAME if a == b else b
+
+    diff = changed(scenario_to_dict(base), scenario_to_dict(variant))
+    diff = {} if diff is _SAME else diff
+    for key in ("name", "description", "seed", "agents", "end_date"):
+        if key not in settings:  # the command line's --seed/--agents/--days are not part of the what-if
+            diff.pop(key, None)
+    shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+    doc = {
+        "extends": str(Path(os.path.abspath(base_path))),
+        "name": variant.name,
+        "description": f"{base.name} with {shown} (what-if)",
+        **diff,
+    }
+    header = f"{WHATIF_HEADER} {command}`.\n# `extends:` is an absolute path, so this file may be moved anywhere.\n"
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+_SAME = object()
+
+
+def whatif_name(base_name: str, settings: dict[str, str]) -> str:
+    """A scenario name for the variant: the base's name and the levers set, as a plain file name."""
+    text = base_name + "-" + "-".join(f"{k}_{v}" for k, v in settings.items())
+    text = re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+    return text if len(text) <= 100 else text[:91] + "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def cmd_whatif(argv: Sequence[str]) -> int:
+    from sim.levers import LEVERS, LeverError, set_levers, suggest
+
+    parser = Parser(
+        prog="run.py whatif",
+        description="Set levers on a scenario and measure their effect: base and variant on common random numbers.",
+        epilog="Levers: " + ", ".join(LEVERS) + " (see the README's lever table).",
+    )
+    parser.add_argument("scenario", help="the base scenario file")
+    parser.add_argument("--set", dest="settings", action="append", type=lever_setting, required=True, metavar="LEVER=VALUE",
+                        help="a lever of the registry and its value, e.g. --set translation_start=2025-01-13 (repeatable)")  # fmt: skip
+    parser.add_argument("--save", type=Path, help="also write the variant as a scenario file that extends the base")
+    parser.add_argument("--out", type=Path, help="output folder (default results/whatif/<variant name>[-<options>]/)")
+    add_scenario_options(parser)
+    args = parser.parse_args(argv)
+    settings: dict[str, str] = {}
+    for name, value in args.settings:
+        if name not in LEVERS:
+            raise UsageError(
+                f"run.py whatif: argument --set: unknown lever {name!r}{suggest(name, LEVERS)} allowed: {', '.join(LEVERS)}"
+            )
+        if name in settings:
+            raise UsageError(f"run.py whatif: argument --set: {name} is given twice ({settings[name]!r} and {value!r})")
+        settings[name] = value
+    base = load(args.scenario, args)
+    try:
+        variant = set_levers(base, settings, source=f"--set {' '.join(f'{k}={v}' for k, v in settings.items())}")
+    except LeverError as exc:
+        raise UsageError(f"run.py whatif: argument --set: {exc}") from None
+    variant = variant.model_copy(update={"name": whatif_name(base.name, settings)})
+    if variant.model_dump(exclude={"name"}) == base.model_dump(exclude={"name"}):
+        raise UsageError(f"run.py whatif: argument --set: {', '.join(settings)} already has these values in {args.scenario}")
+    if args.save is not None:
+        check_save_path(args.save, args.overwrite)
+    from analysis.compare import compare, effect, write_comparison
+
+    scenarios = [base, variant]
+    opts = options(args, "runs", seed=base.seed, agents=base.agents, days=base.days,
+                   scenarios=[fingerprint(s) for s in scenarios])  # fmt: skip
+    if args.out is None:
+        args.out = default_destination(Path("results") / "whatif", variant.name, "whatif", opts, scenario_defaults(args.scenario))
+    with staged_output(args, "whatif", opts, args.runs * 2, "run", base, args.runs) as (staging, bar):
+        with executor(args, args.runs) as ex:
+            warn(args, scenarios, args.runs)
+            results = compare(scenarios, args.runs, ex, on_run=(lambda r: bar.update(1)) if bar is not None else None)
+        write_comparison(
+            staging, scenarios, results, title=f"What if: {base.name} with " + ", ".join(f"{k}={v}" for k, v in settings.items())
+        )
+    if args.save is not None:
+        write_file(
+            Path(os.path.abspath(args.save)),
+            variant_document(Path(args.scenario), load_scenario(args.scenario), variant, settings, shlex.join(argv)),
+        )
+    if not args.quiet:
+        from analysis.compare import COMPARE_METRICS
+        from sim.results import format_band, headline_unit
+
+        print(f"what if {base.name} had {', '.join(f'{k}={v}' for k, v in settings.items())}: "
+              f"{args.runs} run(s) each on common random numbers, seed {base.seed}, {base.agents} agents")  # fmt: skip
+        print("  paired effect (variant minus base, run by run): median [10 %, 90 %]")
+        for metric, h in COMPARE_METRICS.items():
+            verb, b = effect(results, base.name, variant.name, metric)
+            verb = verb if b["median"] is not None else "n/a (no cohort reaches that day inside the horizon)"
+            print(f"  {h.label:<22}{format_band(b, headline_unit(metric), signed=True):<34}{verb}")
+        print(f"  results in {args.out}/ (open report.html in a browser)")
+        if args.save is not None:
+            print(f"  variant saved as {args.save} (run it with: python run.py {shlex.quote(str(args.save))})")
+    return 0
+
+
+def check_save_path(path: Path, overwrite: bool) -> None:
+    """--save may write where nothing is, or over a file whatif wrote (with --overwrite)."""
+    path = Path(os.path.abspath(path))
+    if path.suffix not in (".yaml", ".yml"):
+        raise UsageError(f"run.py whatif: argument --save: must end in .yaml or .yml (got {path.name!r})")
+    if not path.parent.is_dir():
+        raise UsageError(f"run.py whatif: argument --save: {path.parent} is not a folder")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UsageError(f"run.py whatif: argument --save: {path} exists and is not a regular file; nothing was changed")
+    if path.exists():
+        try:
+            ours = path.read_text(encoding="utf-8")[:200].startswith(WHATIF_HEADER)
+        except (OSError, UnicodeDecodeError):
+            ours = False
+        if not ours:
+            raise UsageError(f"run.py whatif: argument --save: {path} exists and was not written by whatif; give another file")
+        if not overwrite:
+            raise UsageError(f"run.py whatif: argument --save: {path} exists; pass --overwrite to replace it")
 
 
 def cmd_sensitivity(argv: Sequence[str]) -> int:
@@ -645,6 +863,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "calibrate": cmd_calibrate,
     "validate": cmd_validate,
     "compare": cmd_compare,
+    "whatif": cmd_whatif,
     "sensitivity": cmd_sensitivity,
     "optimize": cmd_optimize,
     "view": cmd_view,
@@ -675,6 +894,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             return COMMANDS[argv[0]](argv[1:])
+        if argv and argv[0] in ("help", "-h", "--help"):
+            return cmd_help(argv[1:])
+        if argv and not_a_file_but_a_word(argv[0]):
+            from sim.levers import suggest
+
+            raise UsageError(
+                f"run.py: {argv[0]!r} is neither a command nor a scenario file{suggest(argv[0], [*COMMANDS, 'help'])} "
+                f"commands: {', '.join(COMMANDS)}, help; or give a scenario .yaml file"
+            )
         return cmd_run(argv)
     except (UsageError, ScenarioError, OutputError) as exc:
         prefix = "" if isinstance(exc, ScenarioError) or str(exc).startswith("run.py") else _prog(argv) + ": "
@@ -694,6 +922,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         if type(exc).__name__ in ("KilledWorker", "CommClosedError", "FutureCancelledError", "CancelledError"):
             return _failure(argv, f"the Dask cluster lost a worker or the connection ({type(exc).__name__})")
         raise
+
+
+def not_a_file_but_a_word(arg: str) -> bool:
+    """A first argument that is meant as a command (``comapre``): a plain word, no such file."""
+    return re.fullmatch(r"[A-Za-z][A-Za-z_-]*", arg) is not None and not os.path.lexists(arg)
+
+
+def cmd_help(argv: Sequence[str]) -> int:
+    """``run.py help``: the commands; ``run.py help COMMAND``: that command's options."""
+    if argv and argv[0] in COMMANDS:
+        try:
+            return COMMANDS[argv[0]](["--help"])
+        except SystemExit as done:  # argparse's --help
+            return int(done.code or 0)
+    if argv and argv[0] != "run":
+        from sim.levers import suggest
+
+        raise UsageError(f"run.py help: unknown command {argv[0]!r}{suggest(argv[0], COMMANDS)} commands: {', '.join(COMMANDS)}")
+    if argv:
+        run_parser().print_help()
+        return 0
+    print(HELP)
+    return 0
+
+
+HELP = """usage: python run.py SCENARIO.yaml [options]       run a scenario (python run.py help run)
+       python run.py COMMAND [options]             (python run.py help COMMAND, or COMMAND --help)
+
+commands:
+  SCENARIO.yaml  run a scenario's ensemble: report.html, summary.json, quantiles.csv, plots
+  whatif         set levers on a scenario (--set LEVER=VALUE) and measure the paired effect
+  compare        compare scenario files on common random numbers
+  calibrate      fit the behavioural parameters to the January 2025 observations
+  validate       validation report of the historical scenario against the observations
+  sensitivity    global sensitivity of retention, peak DAU and moderation load (SALib)
+  optimize       multi-objective search over the platform's levers (optuna)
+  view           interactive browser view on 127.0.0.1
+  help           this text
+
+Exit status: 0 done, 1 failed during the work, 2 bad input (one line on stderr), 130 interrupted."""
 
 
 def _prog(argv: Sequence[str]) -> str:

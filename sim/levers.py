@@ -478,7 +478,7 @@ def set_levers(base: Scenario, values: Mapping[str, Any], *, source: str | None 
     tools propose such combinations as a matter of course)."""
     unknown = [name for name in values if name not in LEVERS]
     if unknown:
-        raise LeverError(f"unknown lever {unknown[0]!r}; allowed: {', '.join(LEVERS)}")
+        raise LeverError(f"unknown lever {unknown[0]!r}; allowed: {', '.join(LEVERS)}{suggest(unknown[0], LEVERS)}")
     given = {}
     for name, value in values.items():
         lever = LEVERS[name]
@@ -522,5 +522,27 @@ def read_levers(scenario: Scenario, kinds: tuple[str, ...] = (POLICY,)) -> dict[
 
 def _lever(name: str) -> Lever:
     if name not in LEVERS:
-        raise LeverError(f"unknown lever {name!r}; allowed: {', '.join(LEVERS)}")
+        raise LeverError(f"unknown lever {name!r}; allowed: {', '.join(LEVERS)}{suggest(name, LEVERS)}")
     return LEVERS[name]
+
+
+def check_dates(scenario: Scenario) -> None:
+    """`LeverError` if a date the levers read (ban, store return, translation launch, real-name start) lies
+    outside the scenario's own horizon: what the view refuses as a lever value, the command line refuses
+    in a file (a launch years before the start or after the end is a typo, not a policy)."""
+    for lever in of_kind(POLICY):
+        if isinstance(lever.domain, Dates) and lever.read is not None:
+            value = lever.read(scenario)
+            if value is not None and value is not NOT_APPLICABLE:
+                try:
+                    lever.check(value, scenario)
+                except LeverError as exc:
+                    raise LeverError(f"{lever.paths[0]}: {exc}") from None
+
+
+def suggest(word: str, names) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``names``, or an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
