@@ -67,18 +67,13 @@ def write_results(folder: Path, scenario: Scenario, results: list[RunResult], ex
 # --------------------------------------------------------------------------------------------------
 FEW_RUNS = 10
 """Below this many runs the 10-90 % bands are rough (they settle from about 15, the default)."""
-STABLE_AGENTS = 200_000
-"""Size from which results are stable, for a scenario without a fit that says its own size."""
-
-
-def fitted_agents(scenario: Scenario) -> int:
-    """The size the scenario's behaviour was fitted at (its calibration provenance), else `STABLE_AGENTS`."""
-    return scenario.calibration.agents if scenario.calibration is not None else STABLE_AGENTS
+SIZE_CHECKED_FROM = 20_000
+"""Smallest size at which results are tested to agree with larger ones (tests/test_attention.py: 20 000 to 1 M)."""
 
 
 def caveats(scenario: Scenario, runs: int) -> list[str]:
-    """What a reader must know before trusting the numbers: too few runs for a band, a size whose levels
-    are known to differ from the fitted size's. One sentence each."""
+    """What a reader must know before trusting the numbers: too few runs for a band, a size below the one
+    from which results are tested not to depend on it. One sentence each."""
     out = []
     if runs == 1:
         out.append("1 run: no band of run-to-run variation; use --runs 10 or more before reading differences")
@@ -87,12 +82,10 @@ def caveats(scenario: Scenario, runs: int) -> list[str]:
             f"{runs} runs: the 10-90 % bands are rough below {FEW_RUNS} runs (they settle from about 15, the default); "
             "treat them as indicative"
         )
-    fitted = fitted_agents(scenario)
-    if scenario.agents < fitted:
+    if scenario.agents < SIZE_CHECKED_FROM:
         out.append(
-            f"{scenario.agents:,} agents: the behaviour was fitted at {fitted:,} agents and levels depend on the size "
-            "(new US accounts of the historical scenario: 7.7M at 10,000 agents, about 13M at 40,000, 15.0M at 200,000); "
-            "compare scenarios at one size and read paired differences rather than levels"
+            f"{scenario.agents:,} agents: results are tested to be independent of the size only from "
+            f"{SIZE_CHECKED_FROM:,} agents; below that the follower graph and the moderation counts are too coarse"
         )
     return out
 
@@ -102,17 +95,22 @@ def caveats(scenario: Scenario, runs: int) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 _EVENT_WORDS = {
     "tiktok_goes_dark": "TikTok dark",
+    "tiktok_service_restored": "TikTok back",
     "tiktok_removed_from_app_stores": "out of app stores",
     "tiktok_back_in_app_stores": "back in app stores",
     "enforcement_paused": "ban enforcement paused",
+    "rednote_goes_dark": "RedNote blocked",
+    "rednote_service_restored": "RedNote back",
+    "rednote_removed_from_app_stores": "RedNote out of app stores",
+    "rednote_back_in_app_stores": "RedNote back in app stores",
 }
 
 
 def events(scenario: Scenario) -> list[tuple[dt.date, str]]:
     """The dated turning points of ``scenario`` inside its horizon, one entry per day (labels joined):
-    the ban, TikTok back (the outage's end), the app-store removal and return and the enforcement pauses (from
-    `build_us_schedule`'s headlines and the timeline's outages), translation and real-name checks (from the
-    platform schedule). News pulses are left out (they are many, and drawn as the salience)."""
+    the ban, TikTok back, the app-store removal and return, the enforcement pauses and RedNote's own
+    availability (from `build_us_schedule`'s headlines), translation and real-name checks (from the platform
+    schedule). News pulses are left out (they are many, and drawn as the salience)."""
     us, platform = build_us_schedule(scenario), build_platform_schedule(scenario)
     found: dict[int, list[str]] = {}
     for day, names in enumerate(us.headlines):
@@ -120,11 +118,6 @@ def events(scenario: Scenario) -> list[tuple[dt.date, str]]:
             for key, word in _EVENT_WORDS.items():
                 if name.startswith(key):
                     found.setdefault(day, []).append(word + (" for good" if name.endswith("(for good)") else ""))
-    for outage in scenario.timeline.tiktok_outages:
-        if outage.hours is not None:
-            back = dt.datetime.combine(outage.start, dt.time()) + dt.timedelta(hours=outage.start_hour + outage.hours)
-            if 0 <= (day := scenario.day_of(back.date())) < scenario.days and us.tiktok_up[day] > 0:
-                found.setdefault(day, []).append("TikTok back")
     for series, word in (
         (platform.grey_translation_quality, "translation test"),
         (platform.translation_quality, "translation for all"),
