@@ -54,3 +54,12 @@ def observed_points(metric: str, first: dt.date, last: dt.date) -> list[tuple[dt
     """Observed values of ``metric`` dated from ``first`` to ``last`` (empty if the data file is missing)."""
     points = [(dt.date.fromisoformat(r["date"]), float(r["value"])) for r in _rows() if r["metric"] == metric]
     return [(d, v) for d, v in points if first <= d <= last]
+
+
+def similarweb_dau_points(scenario) -> tuple[list[tuple[dt.date, float]], str]:
+    """Similarweb's US RedNote DAU inside the scenario's dates, put on the model's scale (divided by the
+    scenario's fitted panel scale, `observation.similarweb_dau_scale`), and the legend that says so."""
+    scale = scenario.observation.similarweb_dau_scale
+    points = [(d, v / scale) for d, v in observed_points("rednote_us_dau", scenario.start_date, scenario.end_date)]
+    label = "observed (Similarweb)" if scale == 1 else f"observed (Similarweb ÷ its fitted panel scale {scale:.2g})"
+    return points, label

@@ -27,7 +27,7 @@ from sim import __version__  # noqa: E402
 from sim.ensemble import RunResult, band, dates, series_band, summarize  # noqa: E402
 from sim.events import build_platform_schedule, build_us_schedule
 from sim.model import REPORTERS  # noqa: E402
-from sim.observations import observed_points  # noqa: E402
+from sim.observations import similarweb_dau_points  # noqa: E402
 from sim.params import PARAMETER_SET_VERSION, Scenario  # noqa: E402
 from sim.results import format_value, headlines, outputs  # noqa: E402
 from sim.scenario import scenario_to_dict  # noqa: E402
@@ -315,14 +315,10 @@ def _figure(
         for i, column in enumerate(columns):
             color = declared[column].color or f"C{i}"
             _band_plot(ax, scenario, results, column, declared[column].legend, color, scale=scale, linestyle=styles[i])
-        if (
-            k == 0
-            and columns[0] == "us_rednote_dau"
-            and (obs := observed_points("rednote_us_dau", scenario.start_date, scenario.end_date))
-        ):
-            ax.scatter(
-                [d for d, _ in obs], [v / scale for _, v in obs], color="black", zorder=5, s=18, label="observed (Similarweb)"
-            )
+        if k == 0 and columns[0] == "us_rednote_dau":
+            obs, label = similarweb_dau_points(scenario)
+            if obs:
+                ax.scatter([d for d, _ in obs], [v / scale for _, v in obs], color="black", zorder=5, s=18, label=label)
         mark_events(ax, marks)
         _finish(ax, title, ylabel, scale, declared[columns[0]].unit)
     fig.tight_layout(rect=(0, 0.05 if marks else 0, 1, 1))

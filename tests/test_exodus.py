@@ -129,3 +129,13 @@ def test_rednote_out_of_the_stores_gets_no_new_accounts_and_blocked_gets_no_user
         assert r.series["us_rednote_signups"][:removed].sum() > 0
         assert r.series["us_rednote_dau"][blocked:].sum() == 0
         assert r.series["us_rednote_dau"][blocked - 1] > 0
+
+
+def test_plots_put_similarweb_on_the_models_scale():
+    from sim.observations import observed_points, similarweb_dau_points
+
+    s = small(observation={"similarweb_dau_scale": 2.5})
+    raw = observed_points("rednote_us_dau", s.start_date, s.end_date)
+    scaled, label = similarweb_dau_points(s)
+    assert [v for _, v in scaled] == pytest.approx([v / 2.5 for _, v in raw]) and len(raw) == 3
+    assert "2.5" in label

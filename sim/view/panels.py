@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from sim.model import MigrationModel
-from sim.observations import observed_points
+from sim.observations import similarweb_dau_points
 from sim.output import subplots
 from sim.results import outputs
 from sim.us_users import ACTIVE, BANNED, BLOCKED, DORMANT
@@ -71,10 +71,9 @@ def us_rednote_figure(model: MigrationModel) -> Figure:
     """US users active on RedNote and daily sign-ups; the observed 2025 points (Similarweb) in black."""
     fig, ax = _axes("US users on RedNote", "million people", model)
     _lines(ax, model, ["us_rednote_dau", "us_rednote_signups"], 1e6)
-    observed = observed_points("rednote_us_dau", model.config.start_date, model.config.end_date)
+    observed, label = similarweb_dau_points(model.config)
     if observed:
-        ax.scatter([d for d, _ in observed], [v / 1e6 for _, v in observed], color="black", s=16, zorder=5,
-                   label="observed active, 2025 (Similarweb)")  # fmt: skip
+        ax.scatter([d for d, _ in observed], [v / 1e6 for _, v in observed], color="black", s=16, zorder=5, label=label)
     ax.set_ylim(bottom=0)
     return _finish(fig, ax)
 
