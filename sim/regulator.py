@@ -146,8 +146,8 @@ class Regulator(mesa.Agent):
         super().__init__(model)
         # Mesa 3.3 keeps every model that ever had an agent as a key of the class-level Agent._ids, so
         # no model could be freed: ~40 MB lost per run, which exhausted memory in long calibrations
-        # (mesa issue #3179, fixed upstream by PR #3180). The id is assigned; the entry is not needed.
-        mesa.Agent._ids.pop(model, None)
+        # (mesa issue #3179, fixed by PR #3180 in 3.4.2, which removed _ids). The id is assigned; the entry is not needed.
+        getattr(mesa.Agent, "_ids", {}).pop(model, None)
         self.params, self.mech, self.schedule, self.us_weight = platform.moderation, mechanisms, schedule, us_weight
         self.verification_friction = platform.real_name.verification_friction
         self.capacity = platform.moderation.review_capacity  # real reviews per day

@@ -30,15 +30,20 @@ CN_OFFSET = 1.35  # x offset of the Chinese half of the picture
 class ViewModel(MigrationModel):
     """A `MigrationModel` built from a scenario file name and the view's lever texts."""
 
-    def __init__(self, scenario: str = "historical_2025.yaml", **kwargs: str) -> None:
+    def __init__(self, scenario_file: str = "historical_2025.yaml", scenario: object = None, **kwargs: str) -> None:
         """``kwargs``: the levers by name (`sim.view.levers.LEVERS`), as text; missing or blank = as in the
-        scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.)"""
+        scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.)
+
+        ``scenario`` is Mesa's, not a scenario file: on Reset, Mesa >= 3.5's SolaraViz passes a fresh, empty
+        ``mesa.experimental.scenarios.Scenario``. It carries nothing this model uses, so it is checked and dropped."""
+        if scenario is not None and not _empty_mesa_scenario(scenario):
+            raise TypeError(f"ViewModel: scenario= is Mesa's Scenario; name the file with scenario_file= (got {scenario!r})")
         unknown = set(kwargs) - set(LEVER_NAMES)
         if unknown:
             raise TypeError(f"ViewModel: unknown lever(s) {sorted(unknown)}; levers: {', '.join(LEVER_NAMES)}")
-        self.scenario_file = scenario
+        self.scenario_file = scenario_file
         self.input_error: str | None = None
-        base = load_base(scenario)  # the picker offers only files that load (sim.view.app)
+        base = load_base(scenario_file)  # the picker offers only files that load (sim.view.app)
         try:
             built = apply_levers(base, kwargs)
         except (LeverError, ScenarioError) as exc:
@@ -52,6 +57,11 @@ class ViewModel(MigrationModel):
         if self.input_error or not self.running:
             return  # nothing to run until the input is fixed; past the horizon nothing happens
         super().step()
+
+
+def _empty_mesa_scenario(value: object) -> bool:
+    """A Mesa (>= 3.5) Scenario with no parameters and no seed: what SolaraViz's Reset passes."""
+    return type(value).__module__.startswith("mesa.") and dict(value) == {"rng": None}  # type: ignore[call-overload]
 
 
 @dataclass
