@@ -184,7 +184,7 @@ def test_scenario_keyword_is_mesas_not_a_file():
     m = ViewModel(scenario_file="no_ban.yaml", scenario=scenarios.Scenario(), agents=SMALL)
     assert m.config.name == "no_ban" and m.scenario is not None
     with pytest.raises(TypeError, match="scenario_file="):
-        ViewModel(scenario=scenarios.Scenario(rng=3), agents=SMALL)
+        ViewModel(scenario=scenarios.Scenario(agents=5000), agents=SMALL)  # parameters would be silently ignored
 
 
 def test_bad_input_keeps_the_app_working_without_running():

@@ -34,9 +34,10 @@ class ViewModel(MigrationModel):
         """``kwargs``: the levers by name (`sim.view.levers.LEVERS`), as text; missing or blank = as in the
         scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.)
 
-        ``scenario`` is Mesa's, not a scenario file: on Reset, Mesa >= 3.5's SolaraViz passes a fresh, empty
-        ``mesa.experimental.scenarios.Scenario``. It carries nothing this model uses, so it is checked and dropped."""
-        if scenario is not None and not _empty_mesa_scenario(scenario):
+        ``scenario`` is Mesa's, not a scenario file: on Reset, Mesa >= 3.5's SolaraViz passes a fresh
+        ``mesa.experimental.scenarios.Scenario`` without parameters. It carries nothing this model uses (the
+        Seed lever sets the seed), so it is checked and dropped."""
+        if scenario is not None and not _parameterless_mesa_scenario(scenario):
             raise TypeError(f"ViewModel: scenario= is Mesa's Scenario; name the file with scenario_file= (got {scenario!r})")
         unknown = set(kwargs) - set(LEVER_NAMES)
         if unknown:
@@ -59,9 +60,13 @@ class ViewModel(MigrationModel):
         super().step()
 
 
-def _empty_mesa_scenario(value: object) -> bool:
-    """A Mesa (>= 3.5) Scenario with no parameters and no seed: what SolaraViz's Reset passes."""
-    return type(value).__module__.startswith("mesa.") and dict(value) == {"rng": None}  # type: ignore[call-overload]
+def _parameterless_mesa_scenario(value: object) -> bool:
+    """Mesa's own base ``Scenario`` with no parameters (Mesa >= 3.5): what SolaraViz's Reset passes."""
+    try:
+        from mesa.experimental.scenarios import Scenario
+    except ImportError:  # Mesa 3.3 has none, and its SolaraViz passes none
+        return False
+    return type(value) is Scenario and set(dict(value)) <= set(dict(Scenario()))
 
 
 @dataclass
