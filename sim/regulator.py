@@ -116,8 +116,7 @@ class Regulator(mesa.Agent):
         super().__init__(model)
         # Mesa 3.3 keeps every model that ever had an agent as a key of the class-level Agent._ids, so
         # no model could be freed: ~40 MB lost per run, which exhausted memory in long calibrations
-        # (mesa issue #3179, fixed upstream by PR #3180; Mesa 3.5 has no such table). The id is assigned;
-        # the entry is not needed.
+        # (mesa issue #3179, fixed by PR #3180 in 3.4.2, which removed _ids). The id is assigned; the entry is not needed.
         getattr(mesa.Agent, "_ids", {}).pop(model, None)
         self.params, self.mech, self.us_weight, self.streams = platform.moderation, mechanisms, us_weight, streams
         self.verification_friction = platform.real_name.verification_friction

@@ -74,7 +74,8 @@ class CNUser(mesa.Agent):
 
 class OracleModel(mesa.Model):
     def __init__(self, scenario: Scenario, run: int = 0) -> None:
-        super().__init__(rng=np.random.SeedSequence([scenario.seed, run, 77]).generate_state(1)[0])
+        # int: Mesa 3.5 seeds random.Random with it, which takes no numpy integer on Python 3.13
+        super().__init__(rng=int(np.random.SeedSequence([scenario.seed, run, 77]).generate_state(1)[0]))
         s, pop, net, plat = scenario, scenario.population, scenario.network, scenario.platform
         self.s, self.day, self.r = s, 0, np.random.default_rng(np.random.SeedSequence([s.seed, run, 99]))
         r = self.r

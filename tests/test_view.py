@@ -142,9 +142,9 @@ def test_no_ban_has_no_ban_to_lengthen():
 def test_the_view_runs_the_same_model_as_the_command_line():
     """Levers are only a way to write a scenario: strict_real_name as a file and as levers on the
     historical scenario give identical days (same seed: common random numbers)."""
-    by_file = ViewModel(scenario="strict_real_name.yaml", agents=SMALL)
+    by_file = ViewModel(scenario_file="strict_real_name.yaml", agents=SMALL)
     by_levers = ViewModel(
-        scenario="historical_2025.yaml", real_name_scope="all_foreign", real_name_start="2025-01-20", agents=SMALL
+        scenario_file="historical_2025.yaml", real_name_scope="all_foreign", real_name_start="2025-01-20", agents=SMALL
     )
     reference = MigrationModel(load_scenario(SCENARIOS / "strict_real_name.yaml", overrides={"agents": int(SMALL)}))
     for _ in range(30):
@@ -173,6 +173,18 @@ def test_a_later_ban_moves_the_rush_later():
 def test_an_unknown_lever_name_is_a_programming_error():
     with pytest.raises(TypeError, match="unknown lever"):
         ViewModel(agents=SMALL, ban_dat="2025-02-01")
+
+
+def test_scenario_keyword_is_mesas_not_a_file():
+    """Mesa >= 3.5's Reset passes its own empty Scenario as ``scenario=``: accepted and unused. A file
+    given there by mistake is an error, not silently the default scenario."""
+    with pytest.raises(TypeError, match="name the file with scenario_file="):
+        ViewModel(scenario="no_ban.yaml", agents=SMALL)
+    scenarios = pytest.importorskip("mesa.experimental.scenarios", reason="Mesa < 3.5 has no Scenario")
+    m = ViewModel(scenario_file="no_ban.yaml", scenario=scenarios.Scenario(), agents=SMALL)
+    assert m.config.name == "no_ban" and m.scenario is not None
+    with pytest.raises(TypeError, match="scenario_file="):
+        ViewModel(scenario=scenarios.Scenario(agents=5000), agents=SMALL)  # parameters would be silently ignored
 
 
 def test_bad_input_keeps_the_app_working_without_running():
@@ -222,7 +234,7 @@ def test_panels_grow_with_the_days_and_show_the_observed_points():
 
 
 def test_no_observed_points_outside_their_dates():
-    m = ViewModel(scenario="historical_2025.yaml", agents=SMALL)
+    m = ViewModel(scenario_file="historical_2025.yaml", agents=SMALL)
     m.config = m.config.model_copy(update={"start_date": dt.date(2025, 2, 1), "end_date": dt.date(2025, 6, 30)})
     assert not panels.us_rednote_figure(m).axes[0].collections
 

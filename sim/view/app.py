@@ -47,7 +47,7 @@ def loadable_scenarios(extra: str | None = None) -> tuple[list[str], list[str]]:
 
 def model_params(choices: list[str], selected: str) -> dict:
     """SolaraViz inputs: the scenario picker, then one input per lever (blank = the scenario's value)."""
-    params: dict = {"scenario": {"type": "Select", "value": selected, "values": choices, "label": "Scenario"}}
+    params: dict = {"scenario_file": {"type": "Select", "value": selected, "values": choices, "label": "Scenario"}}
     for lever in LEVERS:
         if lever.choices:
             params[lever.name] = {"type": "Select", "value": AS_SCENARIO, "values": list(lever.choices), "label": lever.label}
@@ -119,7 +119,7 @@ def selected_scenario(choices: list[str]) -> str:
 def Page():
     choices, skipped = solara.use_memo(lambda: loadable_scenarios(os.environ.get(SCENARIO_ENV)), [])
     selected = selected_scenario(choices)
-    model = solara.use_memo(lambda: ViewModel(scenario=selected), [])
+    model = solara.use_memo(lambda: ViewModel(scenario_file=selected), [])
     panels_, params = solara.use_memo(lambda: (components(skipped), model_params(choices, selected)), [])
     solara.Title(TITLE)
     SolaraViz(model, components=panels_, model_params=params, name=TITLE)

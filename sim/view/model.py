@@ -30,15 +30,21 @@ CN_OFFSET = 1.35  # x offset of the Chinese half of the picture
 class ViewModel(MigrationModel):
     """A `MigrationModel` built from a scenario file name and the view's lever texts."""
 
-    def __init__(self, scenario: str = "historical_2025.yaml", **kwargs: str) -> None:
+    def __init__(self, scenario_file: str = "historical_2025.yaml", scenario: object = None, **kwargs: str) -> None:
         """``kwargs``: the levers by name (`sim.view.levers.LEVERS`), as text; missing or blank = as in the
-        scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.)"""
+        scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.)
+
+        ``scenario`` is Mesa's, not a scenario file: on Reset, Mesa >= 3.5's SolaraViz passes a fresh
+        ``mesa.experimental.scenarios.Scenario`` without parameters. It carries nothing this model uses (the
+        Seed lever sets the seed), so it is checked and dropped."""
+        if scenario is not None and not _parameterless_mesa_scenario(scenario):
+            raise TypeError(f"ViewModel: scenario= is Mesa's Scenario; name the file with scenario_file= (got {scenario!r})")
         unknown = set(kwargs) - set(LEVER_NAMES)
         if unknown:
             raise TypeError(f"ViewModel: unknown lever(s) {sorted(unknown)}; levers: {', '.join(LEVER_NAMES)}")
-        self.scenario_file = scenario
+        self.scenario_file = scenario_file
         self.input_error: str | None = None
-        base = load_base(scenario)  # the picker offers only files that load (sim.view.app)
+        base = load_base(scenario_file)  # the picker offers only files that load (sim.view.app)
         try:
             built = apply_levers(base, kwargs)
         except (LeverError, ScenarioError) as exc:
@@ -52,6 +58,15 @@ class ViewModel(MigrationModel):
         if self.input_error or not self.running:
             return  # nothing to run until the input is fixed; past the horizon nothing happens
         super().step()
+
+
+def _parameterless_mesa_scenario(value: object) -> bool:
+    """Mesa's own base ``Scenario`` with no parameters (Mesa >= 3.5): what SolaraViz's Reset passes."""
+    try:
+        from mesa.experimental.scenarios import Scenario
+    except ImportError:  # Mesa 3.3 has none, and its SolaraViz passes none
+        return False
+    return type(value) is Scenario and set(dict(value)) <= set(dict(Scenario()))
 
 
 @dataclass
