@@ -156,10 +156,11 @@ def test_chinese_attention_does_not_depend_on_the_agent_count_where_the_us_side_
 
 @pytest.mark.xfail(
     strict=True,
-    reason="US side (issue 12, reported): with the follow graph's tail exponent 2.1 the top 0.1 % of US users "
-    "('creators') get 5.7 % of follows at 12 k US agents and 14.2 % at 600 k, so the surge grows with the agent "
-    "count (median peak US DAU 5.9 M at 20 k, 8.0 M at 50 k, 8.7 M at 200 k; 10.9 M at 1 M) and with it the foreign posts that drive "
-    "Chinese attention",
+    reason="issue 12, open: with the recalibrated levels (about 1 M new US accounts, a surge of ~70 agents at "
+    "20 000) the model is too coarse below ~1 M agents. Medians of 3 runs against one 1 M run, 1-20 Jan: peak US "
+    "DAU 0.57 M (20 k), 0.37 M (50 k), 0.31 M (200 k), 0.25 M (1 M); Chinese aware share on 20 Jan 0.42, 0.13, "
+    "0.021, 0.004; cross-cultural ties 1.04 M, 0.28 M, 0.09 M, 0.05 M. The fitted Chinese attention (a steep "
+    "response far below its half-volume, near-critical peer noticing) amplifies the small-count noise.",
 )
 def test_headline_outputs_do_not_depend_on_the_agent_count():
     assert not disagreements(CN_HEADLINES + US_HEADLINES, (20_000, 50_000, 200_000))
