@@ -362,7 +362,10 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     )
     add_distribution_options(parser)
     parser.add_argument(
-        "--fit-file", type=Path, help="where to write the fitted parameters (default: <scenario folder>/fits/<name>.fit.yaml)"
+        "--fit-file",
+        type=Path,
+        help="where to write the fitted parameters (default: a new candidate <scenario folder>/fits/<name>.candidate.fit.yaml, "
+        "which the scenario does not use until you adopt it)",
     )
     parser.add_argument(
         "--report", type=Path, help="folder for trials.csv and calibration.md (default: results/calibration/<name>/)"
@@ -385,7 +388,9 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         )
     scenario = load_scenario(args.scenario, overrides={"agents": args.agents, "seed": args.seed})
     split = f".until-{args.fit_until.isoformat()}" if args.fit_until else ""
-    fit_file = Path(os.path.abspath(args.fit_file or Path(args.scenario).parent / "fits" / f"{scenario.name}{split}.fit.yaml"))
+    # by default a candidate beside the fit the scenario extends: adopting it is the user's decision
+    default_name = f"{scenario.name}{split}.fit.yaml" if split else f"{scenario.name}.candidate.fit.yaml"
+    fit_file = Path(os.path.abspath(args.fit_file or Path(args.scenario).parent / "fits" / default_name))
     report = args.report or Path("results") / "calibration" / f"{scenario.name}{split}"
     opts = options(args, "budget", "runs_per_point", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
     if args.fit_until:
@@ -463,6 +468,9 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         for k, v in spread.items():
             print(f"  {k:42s} {v['best']:.4g}  (good fits {v['p10']:.4g} - {v['p90']:.4g})")
         print(f"  wrote {fit_file} and {stage.dest}/")
+        if args.fit_file is None and not split:
+            adopted = Path(args.scenario).parent / "fits" / f"{scenario.name}.fit.yaml"
+            print(f"  to adopt it (the scenario extends {adopted}): mv {fit_file} {adopted}")
     return 0
 
 

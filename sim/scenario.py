@@ -142,6 +142,10 @@ def _as_date(value: Any) -> dt.date:
     raise TypeError(value)
 
 
+SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+"""Where a relative ``extends:`` is looked up when it is not found next to the file (a copied scenario)."""
+
+
 def _load_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     try:
         resolved = path.resolve()
@@ -157,6 +161,9 @@ def _load_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not isinstance(parent, str) or not parent.strip() or "\0" in parent:
         raise ScenarioError(f"{path}: extends: must be the path of another scenario file (got {_short(parent)})")
     parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
+    if not Path(parent).is_absolute() and not parent_path.exists() and (SHIPPED_SCENARIOS / parent).is_file():
+        # a copy of a shipped scenario, moved out of scenarios/: its parent is the shipped one it names
+        parent_path = SHIPPED_SCENARIOS / parent
     try:
         base = _load_with_parents(parent_path, (*chain, resolved))
     except _Unreadable as exc:

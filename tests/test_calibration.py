@@ -262,3 +262,16 @@ def test_bad_arguments_of_calibrate_and_validate(argv, expected, capsys, monkeyp
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_calibrate_writes_a_candidate_beside_the_adopted_fit_and_says_how_to_adopt_it(tmp_path, capsys):
+    import shutil
+
+    shutil.copytree(SCENARIOS, tmp_path / "scenarios")
+    adopted = tmp_path / "scenarios" / "fits" / "historical_2025.fit.yaml"
+    before = adopted.read_text()
+    args = ["--budget", "2", "--runs-per-point", "1", "--agents", "2000", "--report", str(tmp_path / "report")]
+    assert main(["calibrate", str(tmp_path / "scenarios" / "historical_2025.yaml"), *args]) == 0
+    candidate = tmp_path / "scenarios" / "fits" / "historical_2025.candidate.fit.yaml"
+    assert candidate.is_file() and adopted.read_text() == before  # the scenario's own fit is untouched
+    assert f"mv {candidate} {adopted}" in capsys.readouterr().out

@@ -265,3 +265,14 @@ def test_view_arguments_are_checked_before_anything_starts(tmp_path, capsys):
         port = taken.getsockname()[1]
         code, _, err = run_cli(["view", "--port", str(port)], capsys)
     assert code == 2 and f"argument --port: {port} is already in use on 127.0.0.1; choose another port" in err
+
+
+def test_a_shipped_scenario_copied_elsewhere_still_finds_what_it_extends(tmp_path):
+    import shutil
+
+    copy = tmp_path / "mine.yaml"
+    shutil.copy(SCENARIOS / "historical_2025.yaml", copy)
+    assert load_scenario(copy) == load_scenario(SCENARIOS / "historical_2025.yaml")
+    (tmp_path / "other.yaml").write_text("extends: no_such_parent.yaml\nname: other\n")
+    with pytest.raises(ScenarioError, match="extends"):
+        load_scenario(tmp_path / "other.yaml")
