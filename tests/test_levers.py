@@ -84,7 +84,7 @@ def in_model(model: MigrationModel, name: str) -> object:
 # ---------------------------------------------------------------------------------------------- the tools
 def through_view(base: Scenario, values: dict) -> MigrationModel:
     texts = {name: LEVERS[name].format(value) for name, value in values.items()}
-    model = ViewModel(scenario="historical_2025.yaml", agents=str(AGENTS), **texts)
+    model = ViewModel(scenario_file="historical_2025.yaml", agents=str(AGENTS), **texts)
     assert model.input_error is None
     return model
 

@@ -75,7 +75,8 @@ def test_summary_reports_median_and_band_of_each_headline(ensemble_dir):
         assert m[key]["p10"] <= m[key]["median"] <= m[key]["p90"], key
     assert m["peak_date"]["median"].startswith("2025-01")
     assert summary["runs"] == 3 and len(summary["per_run"]) == 3 and summary["seed"] == 11
-    assert 0 < m["retention_day90"]["median"] < m["retention_day30"]["median"] < m["retention_day7"]["median"] < 1
+    # retention falls with time since sign-up (at 10 000 agents a Day-90 cohort may have no one left)
+    assert 0 <= m["retention_day90"]["median"] <= m["retention_day30"]["median"] < m["retention_day7"]["median"] < 1
 
 
 def test_plots_and_resolved_scenario_are_written(ensemble_dir):
