@@ -4,7 +4,10 @@ tests/test_view_browser.py."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import html
+import io
 import re
 
 import ipyvuetify as v
@@ -254,16 +257,14 @@ def InApp():
 
 
 def page_text(rc) -> str:
-    """The text of every Markdown block and alert on the page, without HTML tags."""
+    """The text of every HTML block and alert on the page, without HTML tags."""
     parts = []
-    for w in _descendants(rc.find(v.VuetifyTemplate).widgets + rc.find(v.Alert).widgets):
-        if isinstance(w, v.Alert):
+    for w in _descendants(rc.find(solara.widgets.HTML).widgets + rc.find(v.Alert).widgets):
+        if isinstance(w, solara.widgets.HTML):
+            parts.append(w.unsafe_innerHTML or "")
+        elif isinstance(w, v.Alert):
             parts.append(" ".join(c for c in w.children if isinstance(c, str)))
-        elif isinstance(w, v.VuetifyTemplate):
-            template = getattr(w.template, "template", w.template)  # a Template widget or the text itself
-            if "solara-markdown" in str(template):
-                parts.append(str(template))
-    return re.sub(r"<[^>]+>", "", "\n".join(parts))
+    return html.unescape(re.sub(r"<[^>]+>", " ", "\n".join(parts)).replace("  ", " "))
 
 
 def _descendants(roots: list) -> list:

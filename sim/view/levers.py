@@ -26,7 +26,11 @@ NEW_BAN_HOURS = None  # a ban added to a scenario without one lasts for good unl
 
 
 class LeverError(ValueError):
-    """A lever value the view cannot use (one line: lever, value, what is allowed)."""
+    """Lever values the view cannot use: ``messages``, one line each (lever, value, what is allowed)."""
+
+    def __init__(self, *messages: str) -> None:
+        self.messages = list(messages)
+        super().__init__("\n".join(messages))
 
 
 @dataclass(frozen=True)
@@ -77,15 +81,21 @@ def load_base(choice: str) -> Scenario:
 
 
 def apply_levers(base: Scenario, values: dict[str, Any]) -> Scenario:
-    """``base`` with the non-blank levers applied, validated; `LeverError` on the first bad value."""
+    """``base`` with the non-blank levers applied, validated. `LeverError` lists every bad value: first each
+    lever that is bad on its own (a date out of range, text for a number, ...); if there are none, each
+    bad combination (a store return before the ban, verification without a date, ...)."""
     unknown = set(values) - set(LEVER_NAMES)
     if unknown:
         raise LeverError(f"unknown lever {sorted(unknown)[0]!r}; allowed: {', '.join(LEVER_NAMES)}")
-    given = {k: _text(v) for k, v in values.items() if _text(v) not in ("", AS_SCENARIO)}
+    given = changed_levers(values)
+    errors = [message for name in given for message in _errors(_check_one, base, given, name)]
+    if errors:  # every lever that is bad on its own, at once
+        raise LeverError(*errors)
     doc = scenario_to_dict(base)
-    _apply_ban(base, doc, given)
-    _apply_translation(base, doc, given)
-    _apply_real_name(base, doc, given)
+    for group in (_apply_ban, _apply_translation, _apply_real_name):  # combinations: each group's error, at once
+        errors += _errors(group, base, doc, given)
+    if errors:
+        raise LeverError(*errors)
     platform = doc["platform"]
     if "review_capacity" in given:
         capacity = _number(given, "review_capacity", 0.0, 1e9)
@@ -102,6 +112,39 @@ def apply_levers(base: Scenario, values: dict[str, Any]) -> Scenario:
         return validate(doc, source=f"{base.name} with the view's levers")
     except ScenarioError as exc:  # a combination the schema rejects (e.g. a store return before the removal)
         raise LeverError(str(exc)) from None
+
+
+def changed_levers(values: dict[str, Any]) -> dict[str, str]:
+    """The levers that change something (not blank, not 'as in scenario'), as stripped text."""
+    return {k: _text(v) for k, v in values.items() if _text(v) not in ("", AS_SCENARIO)}
+
+
+SPECIAL_WORDS = {"ban_date": "none", "outage_hours": "forever", "store_return_date": "never", "translation_start": "never"}
+DATE_LEVERS = ("ban_date", "store_return_date", "translation_start", "real_name_start")
+NUMBER_LEVERS = {"outage_hours": (0.01, 3 * 366 * 24, False, "or 'forever'"), "translation_quality": (0.0, 1.0, False, ""),
+                 "review_capacity": (0.0, 1e9, False, ""), "agents": (1000, MAX_VIEW_AGENTS, True, ""),
+                 "seed": (0, 2**63 - 1, True, "")}  # fmt: skip
+
+
+def _check_one(base: Scenario, given: dict[str, str], name: str) -> None:
+    """`LeverError` if lever ``name`` is bad on its own (whatever the other levers say)."""
+    if given[name].lower() == SPECIAL_WORDS.get(name):
+        return
+    if name in DATE_LEVERS:
+        _date(base, given, name, extra=f"or '{SPECIAL_WORDS[name]}'" if name in SPECIAL_WORDS and name != "ban_date" else "")
+    elif name in NUMBER_LEVERS:
+        lo, hi, whole, extra = NUMBER_LEVERS[name]
+        _number(given, name, lo, hi, whole=whole, extra=extra)
+    else:
+        _choice(given, name)
+
+
+def _errors(check, *args) -> list[str]:
+    try:
+        check(*args)
+    except LeverError as exc:
+        return exc.messages
+    return []
 
 
 def describe(scenario: Scenario) -> list[str]:
@@ -214,8 +257,12 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _label(name: str) -> str:
+def lever_label(name: str) -> str:
+    """The label the view shows for lever ``name``."""
     return next(lever.label for lever in LEVERS if lever.name == name)
+
+
+_label = lever_label
 
 
 def _fmt(day: dt.date | None) -> str:

@@ -171,7 +171,6 @@ def child_main(port: int) -> None:
     """``python -m sim.view.server PORT``: Solara's server with `LocalOnly` outermost."""
     os.environ.update(SOLARA_APP=APP, SERVER_NAME=HOST, SERVER_PORT=str(port))  # as `solara run` sets them, but
     import solara.server.starlette  # before this import, which loads the app named by SOLARA_APP
-
     from solara.__main__ import run
 
     solara.server.starlette.app.add_middleware(LocalOnly, port=port)
