@@ -35,6 +35,7 @@ HIDE_MESA_EXTRAS = """
 .v-tabs { display: none !important; }
 .v-navigation-drawer .v-input--checkbox { display: none !important; }
 """
+TEXT_STYLE = "font-size: 13px; line-height: 1.35;"
 TITLE = "TikTok refugees on RedNote, 2025: what-if view"
 HOW_TO = (
     "Set levers at left (blank = the scenario's value), then **Reset**. **Step** runs a day, **▶** plays. "
@@ -120,12 +121,12 @@ def headline_panel(skipped: list[str]):
         update_counter.get()
         style = {"padding": "4px 8px", "height": "100%", "overflow-y": "auto", "font-size": "13px", "line-height": "1.35"}
         with solara.Column(gap="2px", style=style) as column:
-            solara.HTML(unsafe_innerHTML=markdown_html([HOW_TO]), style="color: #555")
+            solara.HTML(unsafe_innerHTML=markdown_html([HOW_TO]), style=TEXT_STYLE + " color: #555;")
             if model.input_errors:
                 with solara.Error(classes=["input-error"]):
-                    solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)))
+                    solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), style=TEXT_STYLE)
             else:
-                solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), classes=["headline"])
+                solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), classes=["headline"], style=TEXT_STYLE)
                 if model.day:
                     name = f"{model.config.name}_day{model.day}.csv"
                     solara.FileDownload(lambda: run_csv(model), filename=name, label="Download this run (CSV)")
