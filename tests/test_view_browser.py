@@ -235,7 +235,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL])
 def test_no_child_outlives_the_view(sig):
     port = free_port()
     process = subprocess.Popen([sys.executable, "run.py", "view", "--port", str(port)], cwd=ROOT,
