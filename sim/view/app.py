@@ -126,7 +126,7 @@ def headline_panel(skipped: list[str]):
                 with solara.Error(classes=["input-error"]):
                     solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), style=TEXT_STYLE)
             else:
-                solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), classes=["headline"], style=TEXT_STYLE)
+                solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), classes=["run-headline"], style=TEXT_STYLE)
                 if model.day:
                     name = f"{model.config.name}_day{model.day}.csv"
                     solara.FileDownload(lambda: run_csv(model), filename=name, label="Download this run (CSV)")
