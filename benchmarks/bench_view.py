@@ -3,7 +3,7 @@
     python benchmarks/bench_view.py [--seconds 20]
 
 Starts ``python run.py view`` on the historical scenario (200 000 agents), opens it in headless Chromium,
-presses Play and counts the days shown after ``--seconds``, first drawing every day (Render Interval 1),
+times Step (median of 7), presses Play and counts the days shown after ``--seconds``, first drawing every day (Render Interval 1),
 then every 11th (Render Interval moved up five notches). Then times, in-process, one model day and
 drawing each panel.
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from sim.view import app, panels  # noqa: E402
+from sim.view import panels  # noqa: E402
 from sim.view.browser import launch, running_view  # noqa: E402
 from sim.view.model import ViewModel  # noqa: E402
 
@@ -46,17 +46,32 @@ def days_per_second(page, seconds: float) -> float:
     return rate
 
 
+def step_latency(page, steps: int = 7) -> float:
+    """Median seconds from pressing Step to the new day on the page."""
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("Before day 1").first.wait_for()
+    times = []
+    for day in range(1, steps + 1):
+        start = time.perf_counter()
+        page.get_by_role("button", name="Step", exact=True).click()
+        page.get_by_text(f"Day {day} of").first.wait_for()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[steps // 2]
+
+
 def in_process(days: int = 40) -> dict[str, float]:
+    """One model day; then each panel's frame as the view draws it (data only over a cached background)."""
     model = ViewModel()
     start = time.perf_counter()
     for _ in range(days):
         model.step()
     timings = {"model day": (time.perf_counter() - start) / days}
-    for draw in (panels.us_rednote_figure, panels.platform_mix_figure, panels.moderation_figure, panels.hosts_figure,
-                 panels.network_figure):  # fmt: skip
+    for index, live in enumerate(panels.live_panels()):
+        live.png(model)  # the full first draw
+        model.step()
         start = time.perf_counter()
-        app.figure_png(draw(model))
-        timings[draw.__name__] = time.perf_counter() - start
+        live.png(model)
+        timings[f"panel {index} frame"] = time.perf_counter() - start
     return timings
 
 
@@ -69,6 +84,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1500, "height": 1150})
         page.goto(address)
         page.get_by_text("Before day 1").first.wait_for(timeout=60_000)
+        latency = step_latency(page)
         every_day = days_per_second(page, args.seconds)
         slider = page.locator(".v-slider").nth(1)  # Mesa's "Render Interval (steps)"
         slider.click(position={"x": 1, "y": 5})
@@ -76,6 +92,7 @@ def main() -> None:
             page.keyboard.press("ArrowRight")
         every_11th = days_per_second(page, args.seconds)
         browser.close()
+    print(f"browser, Step to day shown:      {1000 * latency:.0f} ms (median of 7)")
     print(f"browser, drawing every day:     {every_day:.1f} days/s")
     print(f"browser, drawing every 11th day: {every_11th:.1f} days/s")
     for name, seconds in in_process().items():

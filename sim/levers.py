@@ -475,20 +475,58 @@ def set_levers(base: Scenario, values: Mapping[str, Any], *, source: str | None 
     A value is text (parsed; blank or `KEEP` keeps the scenario's value) or the lever's own type.
     Levers apply in registry order. A lever that cannot apply (an outage length without a ban, a
     verification date with verification off) is an error, or skipped when ``lenient`` (the numeric
-    tools propose such combinations as a matter of course)."""
-    unknown = [name for name in values if name not in LEVERS]
-    if unknown:
-        raise LeverError(f"unknown lever {unknown[0]!r}; allowed: {', '.join(LEVERS)}{suggest(unknown[0], LEVERS)}")
+    tools propose such combinations as a matter of course). `lever_errors` lists every bad value instead."""
+    edit, given = _edit(base, values, lenient, None)
+    shown = ", ".join(f"{n}={LEVERS[n].format(v)}" for n, v in given.items())
+    try:
+        return validate(edit.doc, source=source or f"{base.name} with {shown or 'no levers'}")
+    except ScenarioError as exc:  # a combination the schema rejects
+        raise LeverError(str(exc)) from None
+
+
+def lever_errors(base: Scenario, values: Mapping[str, Any]) -> list[str]:
+    """Every reason `set_levers` (not lenient) would refuse ``values``, one line each; empty if it would not.
+    First each value that is bad on its own (unknown lever, not parsable, out of range); if there are none,
+    each lever that cannot apply or clashes with another (in registry order), then the schema's verdict."""
+    errors: list[str] = []
+    edit, _ = _edit(base, values, False, errors)
+    if not errors:
+        try:
+            validate(edit.doc, source=f"{base.name} with the levers")
+        except ScenarioError as exc:
+            errors.append(str(exc))
+    return errors
+
+
+def _edit(base: Scenario, values: Mapping[str, Any], lenient: bool, errors: list[str] | None) -> tuple[Edit, dict]:
+    """The document with the levers written, and the checked values. A bad value raises `LeverError`, or
+    when ``errors`` is a list is appended to it (and the writing stops after the values bad on their own)."""
+
+    def fail(message: str) -> None:
+        if errors is None:
+            raise LeverError(message)
+        errors.append(message)
+
+    for name in values:
+        if name not in LEVERS:
+            fail(f"unknown lever {name!r}; allowed: {', '.join(LEVERS)}{suggest(name, LEVERS)}")
     given = {}
     for name, value in values.items():
+        if name not in LEVERS:
+            continue
         lever = LEVERS[name]
-        if isinstance(value, str):
-            if value.strip() in ("", KEEP):
-                continue
-            given[name] = lever.parse(value, base)
-        else:
-            given[name] = lever.check(value, base)
+        try:
+            if isinstance(value, str):
+                if value.strip() in ("", KEEP):
+                    continue
+                given[name] = lever.parse(value, base)
+            else:
+                given[name] = lever.check(value, base)
+        except LeverError as exc:
+            fail(str(exc))
     edit = Edit(base, scenario_to_dict(base), given)
+    if errors:
+        return edit, given
     for name, lever in LEVERS.items():
         if name not in given:
             continue
@@ -496,13 +534,13 @@ def set_levers(base: Scenario, values: Mapping[str, Any], *, source: str | None 
         if why and lenient:
             continue
         if why:
-            raise LeverError(f"{lever.label}: {why}")
-        lever.write(edit, given[name])
-    shown = ", ".join(f"{n}={LEVERS[n].format(v)}" for n, v in given.items())
-    try:
-        return validate(edit.doc, source=source or f"{base.name} with {shown or 'no levers'}")
-    except ScenarioError as exc:  # a combination the schema rejects
-        raise LeverError(str(exc)) from None
+            fail(f"{lever.label}: {why}")
+            continue
+        try:
+            lever.write(edit, given[name])
+        except LeverError as exc:
+            fail(str(exc))
+    return edit, given
 
 
 def set_numbers(base: Scenario, numbers: Mapping[str, float]) -> Scenario:

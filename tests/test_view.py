@@ -4,7 +4,10 @@ tests/test_view_browser.py."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import html
+import io
 import re
 
 import ipyvuetify as v
@@ -14,6 +17,7 @@ import pytest
 import solara
 
 from sim.model import MigrationModel
+from sim.observations import similarweb_dau_points
 from sim.scenario import load_scenario, scenario_to_dict
 from sim.view import app, panels
 from sim.view.levers import LEVERS, LeverError, apply_levers, load_base, scenario_choices
@@ -254,16 +258,14 @@ def InApp():
 
 
 def page_text(rc) -> str:
-    """The text of every Markdown block and alert on the page, without HTML tags."""
+    """The text of every HTML block and alert on the page, without HTML tags."""
     parts = []
-    for w in _descendants(rc.find(v.VuetifyTemplate).widgets + rc.find(v.Alert).widgets):
-        if isinstance(w, v.Alert):
+    for w in _descendants(rc.find(solara.widgets.HTML).widgets + rc.find(v.Alert).widgets):
+        if isinstance(w, solara.widgets.HTML):
+            parts.append(w.unsafe_innerHTML or "")
+        elif isinstance(w, v.Alert):
             parts.append(" ".join(c for c in w.children if isinstance(c, str)))
-        elif isinstance(w, v.VuetifyTemplate):
-            template = getattr(w.template, "template", w.template)  # a Template widget or the text itself
-            if "solara-markdown" in str(template):
-                parts.append(str(template))
-    return re.sub(r"<[^>]+>", "", "\n".join(parts))
+    return html.unescape(re.sub(r"<[^>]+>", " ", "\n".join(parts)).replace("  ", " "))
 
 
 def _descendants(roots: list) -> list:
@@ -352,3 +354,111 @@ def test_bad_input_shows_a_message_and_the_app_recovers(page):
     button(page, "Step").click()
     text = page_text(page)
     assert "Input not used" not in text and "Day 1 of 181" in text and "TikTok dark from 1 Feb 2025" in text
+
+
+# ---------------------------------------------------------------------------------------------- issue 16 items
+def test_every_bad_lever_is_reported_at_once(historical):
+    with pytest.raises(LeverError) as err:
+        apply_levers(historical, {"ban_date": "2024-12-01", "translation_quality": "good", "agents": "50"})
+    assert [m.split(":")[0] for m in err.value.messages] == ["Ban", "Translation quality (0-1)", "Agents"]
+    with pytest.raises(LeverError) as err:  # each lever fine alone, two bad combinations
+        apply_levers(historical, {"store_return_date": "2025-01-10", "real_name_scope": "all_foreign"})
+    assert len(err.value.messages) == 2
+    m = ViewModel(agents=SMALL, ban_date="tomorrow", seed="-1")
+    text = "\n".join(panels.headline(m))
+    assert "'tomorrow' is not a date" in text and "Seed: -1 is out of range" in text and "Fix these 2" in text
+
+
+def test_step_on_bad_input_leaves_mesas_counter_alone():
+    m = ViewModel(agents=SMALL, ban_date="2024-12-01")
+    for _ in range(3):
+        m.step()
+    assert m.steps == 0 and m.day == 0
+    good = ViewModel(agents=SMALL)
+    good.step()
+    assert good.steps == 1 and good.day == 1
+
+
+def test_header_names_the_levers_in_use():
+    m = ViewModel(agents=SMALL)
+    assert "scenario **historical_2025** with your levers (Agents)" in panels.headline(m)[0]
+    m.levers_changed = {}
+    assert "scenario **historical_2025** as written" in panels.headline(m)[0]
+    changed = panels.headline(ViewModel(agents=SMALL, translation_quality="0.3", walled_garden="on"))[0]
+    assert "with your levers (Agents, Translation quality (0-1), Walled-garden international feed)" in changed
+
+
+def test_baseline_runs_the_scenario_without_the_policy_levers():
+    assert ViewModel(agents=SMALL, seed="3").baseline is None  # run settings alone: the run is the baseline
+    m = ViewModel(agents=SMALL, translation_start="never")
+    plain = MigrationModel(load_scenario(SCENARIOS / "historical_2025.yaml", overrides={"agents": int(SMALL)}))
+    for _ in range(25):
+        m.step()
+        plain.step()
+    column = "us_rednote_dau"
+    np.testing.assert_array_equal(m.baseline.datacollector.model_vars[column], plain.datacollector.model_vars[column])
+    fig = panels.us_rednote_figure(m)
+    faint = [line for line in fig.axes[0].lines if line.get_alpha() == panels.BASELINE_ALPHA]
+    assert len(faint) == 2 and len(faint[0].get_xdata()) == 25
+    assert "without your levers" in "\n".join(panels.headline(m))
+
+
+def test_csv_has_every_day_and_reporter_and_the_baseline():
+    m = ViewModel(agents=SMALL, walled_garden="on")
+    for _ in range(4):
+        m.step()
+    rows = list(csv.DictReader(io.StringIO(app.run_csv(m))))
+    assert [r["date"] for r in rows] == ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"]
+    dau = m.datacollector.model_vars["us_rednote_dau"]
+    assert [float(r["us_rednote_dau"]) for r in rows] == pytest.approx(dau)
+    assert "baseline_us_rednote_dau" in rows[0]
+
+
+def test_live_panels_match_a_full_redraw():
+    """The blitted image of a day equals the same figure drawn from scratch."""
+    m = ViewModel(agents=SMALL, translation_quality="0.2")
+    live = panels.live_panels()
+    for _ in range(12):
+        m.step()
+        [p.png(m) for p in live]
+    for p in live:
+        blitted = np.asarray(panels.Image.open(io.BytesIO(p.png(m))))
+        p.background = None  # force a full draw of the same figure
+        full = np.asarray(panels.Image.open(io.BytesIO(p.png(m))))
+        assert (blitted != full).mean() < 0.002
+
+
+def test_all_errors_at_once_leaves_the_registry_strict_for_the_command_line(historical):
+    """`sim.levers.set_levers` (the command line, compare, optimize) still stops at the first bad value;
+    `lever_errors` lists all of them and is empty exactly when `set_levers` succeeds."""
+    from sim import levers as registry
+
+    bad = {"ban_date": "2024-12-01", "translation_quality": "good"}
+    with pytest.raises(registry.LeverError) as err:
+        registry.set_levers(historical, bad)
+    assert str(err.value).startswith("Ban: TikTok goes dark on (date)") and "\n" not in str(err.value)
+    assert [m.split(":")[0] for m in registry.lever_errors(historical, bad)] == ["Ban", "Translation quality (0-1)"]
+    good = {"ban_date": "2025-02-01", "translation_quality": "0.4"}
+    assert registry.lever_errors(historical, good) == []
+    assert apply_levers(historical, good) == registry.set_levers(historical, good)
+
+
+def test_panels_take_labels_and_colours_from_the_output_declarations():
+    from sim.results import outputs
+
+    declared = outputs()
+    m = ViewModel(agents=SMALL)
+    m.step()
+    for draw in (panels.us_rednote_figure, panels.platform_mix_figure, panels.moderation_figure, panels.hosts_figure):
+        fig = draw(m)
+        for line in (line for ax in fig.axes for line in ax.lines):
+            label = line.get_label()
+            if label.startswith("_"):  # unlabelled (a baseline line)
+                continue
+            matches = [o for o in declared.values() if o.legend == label]
+            if label == "banned or blocked on RedNote":  # a summed series, in the colour of accounts_banned
+                matches = [declared["accounts_banned"]]
+            assert matches, label
+            assert matches[0].color is None or line.get_color() == matches[0].color, label
+    _, label = similarweb_dau_points(m.config)
+    assert label in panels.us_rednote_figure(m).axes[0].get_legend_handles_labels()[1]

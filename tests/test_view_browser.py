@@ -8,12 +8,19 @@ failure, not a skip.
 
 from __future__ import annotations
 
+import http.client
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from sim.view.browser import CHROMIUM, launch, running_view
+from sim.view.browser import CHROMIUM, free_port, launch, running_view
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "view"
@@ -54,6 +61,11 @@ def page(server):
 
         page.route("**/*", only_local)
         page.outside_requests = outside
+        page.failures = []  # every 4xx/5xx response, failed request, page error and console error
+        page.on("response", lambda r: r.status >= 400 and page.failures.append(f"{r.status} {r.url}"))
+        page.on("requestfailed", lambda r: page.failures.append(f"failed {r.url}: {r.failure}"))
+        page.on("pageerror", lambda e: page.failures.append(f"page error: {e}"))
+        page.on("console", lambda m: m.type == "error" and page.failures.append(f"console error: {m.text}"))
         page.goto(server)
         yield page
         browser.close()
@@ -96,13 +108,19 @@ def test_the_view_in_a_real_browser(page):
     assert len(page.locator("img").all()) == 5
     before = chart_sources(page)
 
-    # Step five times: the day advances and the charts are redrawn.
-    for day in range(1, 6):
+    # Step seven times: the day advances and the charts are redrawn. At 200 000 agents (the scenario's own
+    # size, no levers) a Step was shown in 0.25 s when a model day took 23 ms; it now takes ~45 ms, and this
+    # shared 2-core machine is loaded, so the gate is 0.4 s (benchmarks/bench_view.py measures it).
+    latencies = []
+    for day in range(1, 8):
+        start = time.perf_counter()
         press(page, "Step")
         see(page, f"Day {day} of 181")
-    see(page, "Sun 05 Jan 2025")
+        latencies.append(time.perf_counter() - start)
+    see(page, "Tue 07 Jan 2025")
     page.wait_for_function("before => [...document.images].every((img, i) => img.src !== before[i])", arg=before)
-    shot(page, "02_five_days")
+    shot(page, "02_seven_days")
+    assert sorted(latencies)[len(latencies) // 2] < 0.4, latencies
 
     # Reset goes back to the first day.
     press(page, "Reset")
@@ -140,4 +158,104 @@ def test_the_view_in_a_real_browser(page):
     see(page, "Day 3 of 181")
     shot(page, "06_other_scenario")
     assert "Traceback" not in page.inner_text("body")
+
+    # Every bad lever at once; Step does nothing (Mesa's own counter stays put) until they are fixed.
+    enter(page, "Translation quality (0-1)", "good")
+    enter(page, "Seed", "-1")
+    press(page, "Reset")
+    see(page, "Fix these 2 and press Reset")
+    see(page, "'good' is not a number")
+    see(page, "Seed: -1 is out of range")
+    shot(page, "07_two_bad_levers")
+    enter(page, "Translation quality (0-1)", "0.1")
+    enter(page, "Seed", "")
+    press(page, "Reset")
+    see(page, "with your levers (")
+
+    # Baseline overlay and CSV download. A Step now runs two models and draws twice the lines: within 0.5 s.
+    latencies = []
+    for day in range(1, 8):
+        start = time.perf_counter()
+        press(page, "Step")
+        see(page, f"Day {day} of 181")
+        latencies.append(time.perf_counter() - start)
+    see(page, "Faint lines: the same scenario without your levers")
+    shot(page, "08_baseline")
+    with page.expect_download() as download:
+        page.get_by_text("Download this run (CSV)").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert len(lines) == 8 and lines[0].startswith("day,date,") and "baseline_us_rednote_dau" in lines[0]
+    assert sorted(latencies)[len(latencies) // 2] < 0.5, latencies  # the median Step
+
+    # No Mesa extras a user cannot explain; nothing failed and nothing left the machine.
+    assert not page.get_by_text("Use Threads").is_visible() and not page.get_by_text("Page 0").is_visible()
+    assert page.failures == [], page.failures
     assert page.outside_requests == [], page.outside_requests
+
+
+def request(address: str, headers: dict[str, str], path: str = "/") -> int:
+    url = urlparse(address)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    connection.putrequest("GET", path, skip_host=True)
+    for key, value in headers.items():
+        connection.putheader(key, value)
+    connection.endheaders()
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def websocket(address: str, origin: str | None) -> int:
+    upgrade = {"Host": address.removeprefix("http://"), "Connection": "Upgrade", "Upgrade": "websocket",
+               "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
+    if origin is not None:
+        upgrade["Origin"] = origin
+    return request(address, upgrade, "/jupyter/api/kernels/k/channels?session_id=s")
+
+
+def test_only_this_address_and_its_own_pages():
+    """DNS rebinding (another Host) and cross-site websocket hijacking (another Origin) are refused. (Its own
+    server: the accepted websockets here are hung up at once, which Solara logs as an error.)"""
+    with running_view() as server:
+        check_host_and_origin(server)
+
+
+def check_host_and_origin(server: str) -> None:
+    port = urlparse(server).port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        assert request(server, {"Host": host}) == 200, host
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}", "127.0.0.1", ""):
+        assert request(server, {"Host": host}) == 403, host
+    assert request(server, {"Host": f"127.0.0.1:{port}", "Origin": "http://evil.example"}) == 403
+    assert websocket(server, f"http://127.0.0.1:{port}") == 101
+    assert websocket(server, f"http://localhost:{port}") == 101
+    for origin in ("http://evil.example", f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}", "null", None):
+        assert websocket(server, origin) == 403, origin
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *children(int(child))]
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL])
+def test_no_child_outlives_the_view(sig):
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "run.py", "view", "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    try:
+        assert "ready" in process.stdout.readline() + process.stdout.readline()
+        kids = children(process.pid)
+        assert kids, "the view runs its server in a child"
+        process.send_signal(sig)  # to run.py view alone, not its process group
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{k}").exists() for k in kids):
+            time.sleep(0.1)
+        assert not any(Path(f"/proc/{k}").exists() for k in kids), kids
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)

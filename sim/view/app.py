@@ -7,25 +7,35 @@ Mesa view; Step advances one day (or "Render Interval" days).
 
 from __future__ import annotations
 
+import csv
+import html
 import io
 import os
+import re
 import warnings
-from collections.abc import Callable
 
 import solara
-from matplotlib.figure import Figure
 
 with warnings.catch_warnings():  # solara's hook linter flags a hook in Mesa 3.3's own ComponentsView; harmless
     warnings.simplefilter("ignore", UserWarning)
     from mesa.visualization import SolaraViz
     from mesa.visualization.utils import update_counter
 
+from sim.model import REPORTERS
 from sim.scenario import ScenarioError
 from sim.view import panels
 from sim.view.levers import AS_SCENARIO, LEVERS, load_base, scenario_choices
 from sim.view.model import ViewModel
 from sim.view.server import SCENARIO_ENV
 
+PLAY_INTERVAL_MS = 1  # Mesa's pause between played days (its default, 100 ms, would cap Play near 6 days/s)
+# Mesa's SolaraViz shows a tab bar ("Page 0") even for one page, and a "Use Threads" box; this view has one
+# page, and drawing in another thread while the model steps would show half-updated days. Hidden:
+HIDE_MESA_EXTRAS = """
+.v-tabs { display: none !important; }
+.v-navigation-drawer .v-input--checkbox { display: none !important; }
+"""
+TEXT_STYLE = "font-size: 13px; line-height: 1.35;"
 TITLE = "TikTok refugees on RedNote, 2025: what-if view"
 HOW_TO = (
     "Set levers at left (blank = the scenario's value), then **Reset**. **Step** runs a day, **▶** plays. "
@@ -56,37 +66,70 @@ def model_params(choices: list[str], selected: str) -> dict:
     return params
 
 
-def figure_png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=panels.DPI)
-    return buffer.getvalue()
-
-
-def figure_panel(draw: Callable[[ViewModel], Figure]):
-    """A Solara component drawing ``draw(model)``; redrawn only when the model or its day changes."""
+def figure_panel(index: int):
+    """A Solara component showing panel ``index`` of `panels.live_panels`; redrawn when the model or its day
+    changes. Each browser tab keeps its own figures and only redraws their data (see `panels.LiveFigure`)."""
 
     @solara.component
     def Panel(model: ViewModel):
         update_counter.get()  # Mesa bumps this after each step and reset
-        png = solara.use_memo(lambda: figure_png(draw(model)), dependencies=[id(model), model.day])
+        live = solara.use_memo(lambda: panels.live_panels()[index], [])
+        png = solara.use_memo(lambda: live.png(model), dependencies=[id(model), model.day])
         return solara.Image(png, width="100%")
 
-    Panel.__name__ = draw.__name__
+    Panel.__name__ = f"Panel{index}"
     return Panel
+
+
+def markdown_html(lines: list[str]) -> str:
+    """The headline's few Markdown forms (``**bold**``, ``- item``, blank lines) as HTML. Solara's Markdown
+    component would ask for KaTeX from a CDN on every render, which does not exist offline."""
+    out, items = [], []
+    for line in lines + [""]:
+        text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(line.removeprefix("- ")))
+        if line.startswith("- "):
+            items.append(f"<li>{text}</li>")
+            continue
+        if items:
+            out.append(f"<ul style='margin:2px 0; padding-left:18px'>{''.join(items)}</ul>")
+            items = []
+        if line:
+            out.append(f"<div>{text}</div>")
+    return "".join(out)
+
+
+def run_csv(model: ViewModel) -> str:
+    """The days run so far, one row each: day, date and every reporter (the columns of timeseries.csv),
+    then the same reporters of the scenario without the user's levers (``baseline_`` prefix) when shown."""
+    days = range(1, model.day + 1)
+    header = ["day", "date", *REPORTERS]
+    columns = [list(days), [model.config.date_of(d - 1).isoformat() for d in days]]
+    columns += [model.datacollector.model_vars[name] for name in REPORTERS]
+    if model.baseline is not None:
+        header += [f"baseline_{name}" for name in REPORTERS]
+        columns += [model.baseline.datacollector.model_vars[name][: model.day] for name in REPORTERS]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(zip(*columns))
+    return buffer.getvalue()
 
 
 def headline_panel(skipped: list[str]):
     @solara.component
     def Headline(model: ViewModel):
         update_counter.get()
-        lines = panels.headline(model)
         style = {"padding": "4px 8px", "height": "100%", "overflow-y": "auto", "font-size": "13px", "line-height": "1.35"}
         with solara.Column(gap="2px", style=style) as column:
-            solara.Markdown(HOW_TO, style={"color": "#555"})
-            if model.input_error:
-                solara.Error(" ".join(lines), classes=["input-error"])
+            solara.HTML(unsafe_innerHTML=markdown_html([HOW_TO]), style=TEXT_STYLE + " color: #555;")
+            if model.input_errors:
+                with solara.Error(classes=["input-error"]):
+                    solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), style=TEXT_STYLE)
             else:
-                solara.Markdown("\n".join(lines), style={"font-size": "13px", "line-height": "1.35"})
+                solara.HTML(unsafe_innerHTML=markdown_html(panels.headline(model)), classes=["run-headline"], style=TEXT_STYLE)
+                if model.day:
+                    name = f"{model.config.name}_day{model.day}.csv"
+                    solara.FileDownload(lambda: run_csv(model), filename=name, label="Download this run (CSV)")
             for reason in skipped:
                 solara.Warning(f"Scenario file not offered: {reason}")
         return column
@@ -97,11 +140,7 @@ def headline_panel(skipped: list[str]):
 def components(skipped: list[str]) -> list:
     return [
         (headline_panel(skipped), 0),
-        (figure_panel(panels.us_rednote_figure), 0),
-        (figure_panel(panels.platform_mix_figure), 0),
-        (figure_panel(panels.moderation_figure), 0),
-        (figure_panel(panels.hosts_figure), 0),
-        (figure_panel(panels.network_figure), 0),
+        *((figure_panel(index), 0) for index in range(len(panels.live_panels()))),
     ]
 
 
@@ -122,4 +161,5 @@ def Page():
     model = solara.use_memo(lambda: ViewModel(scenario_file=selected), [])
     panels_, params = solara.use_memo(lambda: (components(skipped), model_params(choices, selected)), [])
     solara.Title(TITLE)
-    SolaraViz(model, components=panels_, model_params=params, name=TITLE)
+    solara.Style(HIDE_MESA_EXTRAS)
+    SolaraViz(model, components=panels_, model_params=params, name=TITLE, play_interval=PLAY_INTERVAL_MS)

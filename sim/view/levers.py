@@ -1,8 +1,8 @@
 """What the browser view's inputs mean: the registry's policy levers and run settings (`sim.levers`), as text.
 
 A blank lever keeps the scenario's own value, so every scenario file can be explored as written and one
-lever at a time. Bad input never reaches the model: `apply_levers` raises `LeverError` with one line that
-names the lever, what was given and what is allowed, and the view shows that line. What each lever does
+lever at a time. Bad input never reaches the model: `apply_levers` raises `LeverError` listing every bad
+value at once, one line each naming the lever, what was given and what is allowed, and the view shows them. What each lever does
 (the ban levers edit the scenario's first outage and first store removal, moved together) is declared
 once, in `sim.levers.LEVERS`; this module only adds the view's drop-down entry "as in scenario".
 """
@@ -17,13 +17,21 @@ from typing import Any
 from sim import levers as registry
 from sim.levers import KEEP as AS_SCENARIO
 from sim.levers import MAX_AGENTS as MAX_VIEW_AGENTS
-from sim.levers import LeverError
 from sim.params import Scenario
 from sim.scenario import ScenarioError, load_scenario
 
-__all__ = ["AS_SCENARIO", "LEVERS", "LEVER_NAMES", "MAX_VIEW_AGENTS", "LeverError", "apply_levers", "describe", "load_base"]
+__all__ = ["AS_SCENARIO", "LEVERS", "LEVER_NAMES", "MAX_VIEW_AGENTS", "LeverError", "apply_levers", "changed_levers",
+           "describe", "lever_label", "load_base"]  # fmt: skip
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+class LeverError(registry.LeverError):
+    """Lever values the view cannot use: ``messages``, one line each (lever, value, what is allowed)."""
+
+    def __init__(self, *messages: str) -> None:
+        self.messages = list(messages)
+        super().__init__("\n".join(messages))
 
 
 @dataclass(frozen=True)
@@ -66,11 +74,30 @@ def load_base(choice: str) -> Scenario:
 
 
 def apply_levers(base: Scenario, values: dict[str, Any]) -> Scenario:
-    """``base`` with the non-blank levers applied, validated; `LeverError` on the first bad value."""
+    """``base`` with the non-blank levers applied, validated. `LeverError` lists every bad value
+    (`sim.levers.lever_errors`): first each lever that is bad on its own (a date out of range, text for a
+    number, ...); if there are none, each bad combination (a store return before the ban, verification
+    without a date, ...)."""
     unknown = set(values) - set(LEVER_NAMES)
     if unknown:
         raise LeverError(f"unknown lever {sorted(unknown)[0]!r}; allowed: {', '.join(LEVER_NAMES)}")
-    return registry.set_levers(base, values, source=f"{base.name} with the view's levers")
+    errors = registry.lever_errors(base, values)
+    if errors:
+        raise LeverError(*errors)
+    try:
+        return registry.set_levers(base, values, source=f"{base.name} with the view's levers")
+    except registry.LeverError as exc:  # lever_errors found none, so this is not expected; shown all the same
+        raise LeverError(str(exc)) from None
+
+
+def changed_levers(values: dict[str, Any]) -> dict[str, str]:
+    """The levers that change something (not blank, not 'as in scenario'), as stripped text."""
+    return {k: text for k, v in values.items() if (text := "" if v is None else str(v).strip()) not in ("", AS_SCENARIO)}
+
+
+def lever_label(name: str) -> str:
+    """The label the view shows for lever ``name``."""
+    return registry.LEVERS[name].label
 
 
 def describe(scenario: Scenario) -> list[str]:

@@ -20,11 +20,12 @@ import scipy.sparse as sp
 from sim import network
 from sim.model import MigrationModel
 from sim.scenario import ScenarioError
-from sim.view.levers import LEVER_NAMES, LeverError, apply_levers, load_base
+from sim.view.levers import LEVER_NAMES, LeverError, apply_levers, changed_levers, load_base
 
 US_SEEDS, CN_SEEDS = 4, 3  # ego neighbourhoods in the network sample
 PER_SEED = 55  # neighbours kept per seed user
 CN_OFFSET = 1.35  # x offset of the Chinese half of the picture
+RUN_SETTINGS = ("agents", "seed")  # levers the baseline shares with the run (the rest are policy levers)
 
 
 class ViewModel(MigrationModel):
@@ -43,21 +44,40 @@ class ViewModel(MigrationModel):
         if unknown:
             raise TypeError(f"ViewModel: unknown lever(s) {sorted(unknown)}; levers: {', '.join(LEVER_NAMES)}")
         self.scenario_file = scenario_file
-        self.input_error: str | None = None
+        self.input_errors: list[str] = []
+        self.levers_changed = changed_levers(kwargs)  # what the user set (blank and 'as in scenario' left out)
         base = load_base(scenario_file)  # the picker offers only files that load (sim.view.app)
         try:
             built = apply_levers(base, kwargs)
-        except (LeverError, ScenarioError) as exc:
-            self.input_error, built = str(exc), base
+        except LeverError as exc:
+            self.input_errors, built = exc.messages, base
+        except ScenarioError as exc:
+            self.input_errors, built = [str(exc)], base
         super().__init__(built)
         self.sample = NetworkSample.draw(self)
-        if self.input_error:
+        self.baseline: MigrationModel | None = None  # the scenario as written at this size and seed, day by day
+        if self.input_errors:
             self.running = False
+        else:
+            as_written = apply_levers(base, {k: v for k, v in kwargs.items() if k in RUN_SETTINGS})
+            if as_written != built:  # the policy levers change something: run the scenario without them alongside
+                self.baseline = MigrationModel(as_written)
+
+    @property
+    def input_error(self) -> str | None:
+        return "\n".join(self.input_errors) or None
+
+    def _wrapped_step(self, *args, **kwargs) -> None:
+        """Mesa's step (its step counter and time, then `step`): nothing at all until the input is fixed or
+        past the horizon, so Mesa's counter stays at the day shown."""
+        if self.input_errors or not self.running:
+            return
+        super()._wrapped_step(*args, **kwargs)
 
     def step(self) -> None:
-        if self.input_error or not self.running:
-            return  # nothing to run until the input is fixed; past the horizon nothing happens
         super().step()
+        if self.baseline is not None and self.baseline.running:
+            self.baseline.step()
 
 
 def _parameterless_mesa_scenario(value: object) -> bool:

@@ -5,22 +5,26 @@ tested and reused in a notebook). Every chart spans the whole horizon, so the li
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
+from dataclasses import dataclass
 
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
+from PIL import Image
 
 from sim.model import MigrationModel
 from sim.observations import similarweb_dau_points
 from sim.output import subplots
 from sim.results import outputs
 from sim.us_users import ACTIVE, BANNED, BLOCKED, DORMANT
-from sim.view.levers import describe
+from sim.view.levers import describe, lever_label
 
 PANEL_SIZE = (6.0, 3.4)  # inches; at 80 dpi a panel is ~480 x 270 pixels
 DPI = 80
@@ -31,12 +35,17 @@ CN_COLOURS = {"has not noticed": "#c6dbef", "noticed, welcoming": "#2ca02c", "no
 
 
 def series(model: MigrationModel, column: str) -> np.ndarray:
-    """The reporter's values for the days run so far."""
-    return np.asarray(model.datacollector.model_vars.get(column, []), dtype=np.float64)
+    """The reporter's values for the days run so far (a ``+`` joins columns that are summed)."""
+    return sum(np.asarray(model.datacollector.model_vars.get(c, []), dtype=np.float64) for c in column.split("+"))
 
 
 def days_so_far(model: MigrationModel) -> list[dt.date]:
     return [model.config.date_of(d) for d in range(model.day)]
+
+
+def day_numbers(model: MigrationModel) -> np.ndarray:
+    """Matplotlib date numbers of the days run so far (what the lines' x data hold)."""
+    return mdates.date2num(model.config.start_date) + np.arange(model.day, dtype=np.float64)
 
 
 def _axes(title: str, ylabel: str, model: MigrationModel) -> tuple[Figure, Axes]:
@@ -52,119 +61,284 @@ def _axes(title: str, ylabel: str, model: MigrationModel) -> tuple[Figure, Axes]
     return fig, ax
 
 
-def _lines(ax: Axes, model: MigrationModel, columns: list[str], scale: float, style: str = "-") -> None:
-    """The series so far, each with its declared label and colour (`sim.results.Output`)."""
-    x = days_so_far(model)
-    declared = outputs()
-    for column in columns:
-        o = declared[column]
-        ax.plot(x, series(model, column) / scale, color=o.color, label=o.legend, linewidth=1.4, linestyle=style)
+@dataclass(frozen=True)
+class Series:
+    """A line of a chart: its label and colour are the output's declaration (`sim.results.Output`)."""
+
+    column: str  # a reporter, or reporters joined by "+" (summed; drawn in the first one's colour)
+    style: str = "-"
+    right: bool = False  # on the right-hand axis
+    label: str | None = None  # None: the declared legend (only a summed series names itself)
+
+    @property
+    def legend(self) -> str:
+        return self.label or outputs()[self.column].legend
+
+    @property
+    def colour(self) -> str | None:
+        return outputs()[self.column.split("+")[0]].color
 
 
-def _finish(fig: Figure, ax: Axes, **legend) -> Figure:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc=legend.pop("loc", "upper right"), **legend)
-    return _margins(fig)
+@dataclass(frozen=True)
+class TimeChart:
+    """A chart of reporters over the whole horizon (left axis from 0; an optional right axis from 0)."""
+
+    title: str
+    ylabel: str
+    scale: float
+    lines: tuple[Series, ...]
+    legend_loc: str = "upper right"
+    right_ylabel: str = ""
+    right_scale: float = 1.0
+    left_top: float | None = None  # a fixed top of the left axis (None: grows with the data)
+    symlog_min_top: float | None = None  # a symlog left axis (linthresh 1) reaching at least this
+    similarweb: bool = False  # Similarweb's observed DAU as black points (`similarweb_dau_points`)
+
+
+US_REDNOTE = TimeChart("US users on RedNote", "million people", 1e6, (
+    Series("us_rednote_dau"),
+    Series("us_rednote_signups"),
+), similarweb=True)  # fmt: skip
+PLATFORM_MIX = TimeChart("US users by platform", "million people", 1e6, (
+    Series("us_mix_tiktok_only"),
+    Series("us_mix_both"),
+    Series("us_mix_rednote_only"),
+    Series("us_rednote_dormant"),
+    Series("accounts_banned+accounts_blocked_unverified", label="banned or blocked on RedNote"),
+), legend_loc="center right", symlog_min_top=200.0)  # fmt: skip
+MODERATION = TimeChart("Moderation of US posts", "thousand posts per day", 1e3, (
+    Series("reviews"),
+    Series("posts_removed"),
+    Series("review_backlog"),
+    Series("accounts_banned", "--", right=True),
+), right_ylabel="thousand accounts banned (dashed)", right_scale=1e3)  # fmt: skip
+HOSTS = TimeChart("Chinese hosts", "% of Chinese users", 0.01, (
+    Series("cn_aware_share"),
+    Series("cn_welcoming_share"),
+    Series("cross_cultural_ties", "--", right=True),
+    Series("complaints", "--", right=True),
+), legend_loc="center right", right_ylabel="million (dashed)", right_scale=1e6, left_top=100.0)  # fmt: skip
+BASELINE_ALPHA = 0.3  # the scenario without the user's levers: the same colours, faint
+HEADROOM = 1.25  # a growing axis jumps to this multiple of its data (so it is redrawn rarely)
+
+
+class LiveFigure:
+    """A figure drawn in full only when its axes change; on other days only its data artists are drawn
+    again, over a cached picture of the rest (blitting). One instance per panel and browser tab."""
+
+    def __init__(self) -> None:
+        self.model = None
+        self.fig: Figure | None = None
+        self.background = None
+        self.animated: list = []
+
+    def png(self, model) -> bytes:
+        if model is not self.model:
+            self.model, self.fig, self.animated = model, *self.build(model, animated=True)
+            FigureCanvasAgg(self.fig)
+            self.background = None
+        if self.update(model) or self.background is None:
+            for artist in self.animated:
+                artist.set_visible(False)
+            self.fig.canvas.draw()
+            self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+            for artist in self.animated:
+                artist.set_visible(True)
+        else:
+            self.fig.canvas.restore_region(self.background)
+        for artist in self.animated:
+            self.fig.draw_artist(artist)
+        return encode_png(self.fig)
+
+    def figure(self, model) -> Figure:
+        """A plain figure of ``model`` today (for tests and notebooks)."""
+        fig, _ = self.build(model, animated=False)
+        self.update(model)
+        return fig
+
+    def build(self, model, animated: bool) -> tuple[Figure, list]:
+        raise NotImplementedError
+
+    def update(self, model) -> bool:
+        """Set the data artists to ``model`` today; True if the axes changed (a full redraw is needed)."""
+        raise NotImplementedError
+
+
+class LiveTimeChart(LiveFigure):
+    def __init__(self, spec: TimeChart) -> None:
+        super().__init__()
+        self.spec = spec
+
+    def build(self, model, animated: bool) -> tuple[Figure, list]:
+        spec = self.spec
+        fig, ax = _axes(spec.title, spec.ylabel, model)
+        right = ax.twinx() if any(s.right for s in spec.lines) else None
+        self.axes = {False: ax, True: right}
+        self.runs, self.baselines = [], []
+        baseline = getattr(model, "baseline", None)
+        for s in spec.lines:
+            target = self.axes[s.right]
+            if baseline is not None:
+                (faint,) = target.plot([], [], color=s.colour, linestyle=s.style, linewidth=1.0, alpha=BASELINE_ALPHA,
+                                       animated=animated)  # fmt: skip
+                self.baselines.append((s, faint))
+            (line,) = target.plot([], [], color=s.colour, linestyle=s.style, linewidth=1.4, label=s.legend, animated=animated)
+            self.runs.append((s, line))
+        if spec.similarweb:
+            observed, label = similarweb_dau_points(model.config)
+            if observed:
+                ax.scatter([d for d, _ in observed], [v / spec.scale for _, v in observed], color="black", s=16, zorder=5,
+                           label=label)  # fmt: skip
+        if spec.symlog_min_top is not None:
+            ax.set_yscale("symlog", linthresh=1.0)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        if right is not None:
+            right.set_ylabel(spec.right_ylabel, fontsize=8)
+            right.tick_params(labelsize=8)
+        handles = [h for a in (ax, right) if a is not None for h in a.get_legend_handles_labels()[0]]
+        if baseline is not None:
+            handles.append(Line2D([], [], color="grey", alpha=0.5, linewidth=1.0, label="faint: without your levers"))
+        ax.legend(handles=handles, fontsize=7, loc=spec.legend_loc)
+        self.tops = {False: None, True: None}
+        _margins(fig)
+        return fig, [line for _, line in self.baselines + self.runs]
+
+    def update(self, model) -> bool:
+        spec, x = self.spec, day_numbers(model)
+        peak = {False: 0.0, True: 0.0}
+        for source, lines in ((getattr(model, "baseline", None), self.baselines), (model, self.runs)):
+            if source is None:
+                continue
+            xs = day_numbers(source)
+            for s, line in lines:
+                y = series(source, s.column) / (spec.right_scale if s.right else spec.scale)
+                line.set_data(xs if source is not model else x, y)
+                if y.size:
+                    peak[s.right] = max(peak[s.right], float(np.nanmax(y)))
+        changed = False
+        for side, ax in self.axes.items():
+            if ax is None:
+                continue
+            if side is False and spec.left_top is not None:
+                top = spec.left_top
+            elif side is False and spec.symlog_min_top is not None:
+                top = max(spec.symlog_min_top, HEADROOM * peak[side])
+            else:
+                top = HEADROOM * peak[side] if peak[side] > 0 else 1.0
+            if self.tops[side] is None or peak[side] > self.tops[side]:  # the first day, or the data outgrew it
+                self.tops[side] = top
+                ax.set_ylim(0, top)
+                changed = True
+        return changed
+
+
+class LiveNetwork(LiveFigure):
+    """The fixed sample (`ViewModel.sample`): US users (circles, left) and Chinese users (squares, right)
+    coloured by state; grey lines are follows, green lines are Chinese users following sampled US users."""
+
+    def build(self, model, animated: bool) -> tuple[Figure, list]:
+        s = model.sample
+        fig, ax = subplots(figsize=(PANEL_SIZE[0], PANEL_SIZE[1] + 0.6))
+        for xy, edges in ((s.us_xy, s.us_edges), (s.cn_xy, s.cn_edges)):
+            if edges.size:
+                segments = np.stack((xy[edges[:, 0]], xy[edges[:, 1]]), axis=1)
+                ax.add_collection(_segments(segments, "#bbbbbb", 0.4, 0.5))
+        self.ties = ax.add_collection(_segments(np.zeros((0, 2, 2)), "#2ca02c", 0.8, 0.55))
+        self.tie_ends = ax.scatter(np.zeros(0), np.zeros(0), s=6, facecolors="none", edgecolors="#2ca02c", linewidths=0.5,
+                                   zorder=2)  # fmt: skip
+        self.us_points = ax.scatter(s.us_xy[:, 0], s.us_xy[:, 1], s=14, edgecolors="white", linewidths=0.3, zorder=3)
+        self.cn_points = ax.scatter(s.cn_xy[:, 0], s.cn_xy[:, 1], s=14, marker="s", edgecolors="white", linewidths=0.3,
+                                    zorder=3)  # fmt: skip
+        ax.text(0.5, 1.02, f"{s.us.size} US users", ha="center", fontsize=9)
+        ax.text(s.cn_xy[:, 0].mean() if s.cn.size else 1.85, 1.02, f"{s.cn.size} Chinese users", ha="center", fontsize=9)
+        ax.set_xlim(-0.02, 2.37)
+        ax.set_ylim(-0.02, 1.1)
+        ax.set_axis_off()
+        self.title = ax.text(0.0, 1.04, "", transform=ax.transAxes, fontsize=10)
+        handles = [Line2D([], [], marker="o", linestyle="", color=c, label=f"US: {k}") for k, c in US_COLOURS.items()]
+        handles += [Line2D([], [], marker="s", linestyle="", color=c, label=f"CN: {k}") for k, c in CN_COLOURS.items()]
+        handles.append(Line2D([], [], color="#2ca02c", label="Chinese user follows US user"))
+        fig.legend(handles=handles, fontsize=7, loc="lower center", ncol=3, frameon=False)
+        fig.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.2)
+        artists = [self.ties, self.tie_ends, self.us_points, self.cn_points, self.title]
+        for artist in artists:
+            artist.set_animated(animated)
+        return fig, artists
+
+    def update(self, model) -> bool:
+        s = model.sample
+        start, end = s.cross_ties(model)
+        self.ties.set_segments(np.stack((start, end), axis=1) if start.size else np.zeros((0, 2, 2)))
+        self.tie_ends.set_offsets(end if end.size else np.zeros((0, 2)))
+        self.us_points.set_facecolor(_colours(US_COLOURS, _us_labels(model.us.state[s.us])))
+        self.cn_points.set_facecolor(_colours(CN_COLOURS, _cn_labels(model.cn.aware_day[s.cn] >= 0, model.cn.attitude[s.cn] > 0)))
+        self.title.set_text(f"A fixed sample of users on {model.config.date_of(max(model.day - 1, 0)):%d %b}: "
+                            f"{start.shape[0]} Chinese follows of these US users")  # fmt: skip
+        return False
+
+
+def live_panels() -> list[LiveFigure]:
+    """One renderer per panel, in page order (a browser tab keeps its own)."""
+    return [LiveTimeChart(US_REDNOTE), LiveTimeChart(PLATFORM_MIX), LiveTimeChart(MODERATION), LiveTimeChart(HOSTS),
+            LiveNetwork()]  # fmt: skip
 
 
 def us_rednote_figure(model: MigrationModel) -> Figure:
     """US users active on RedNote and daily sign-ups; the observed 2025 points (Similarweb) in black."""
-    fig, ax = _axes("US users on RedNote", "million people", model)
-    _lines(ax, model, ["us_rednote_dau", "us_rednote_signups"], 1e6)
-    observed, label = similarweb_dau_points(model.config)
-    if observed:
-        ax.scatter([d for d, _ in observed], [v / 1e6 for _, v in observed], color="black", s=16, zorder=5, label=label)
-    ax.set_ylim(bottom=0)
-    return _finish(fig, ax)
+    return LiveTimeChart(US_REDNOTE).figure(model)
 
 
 def platform_mix_figure(model: MigrationModel) -> Figure:
     """Where US users are: TikTok only, both, RedNote only, dormant RedNote accounts, banned or blocked."""
-    fig, ax = _axes("US users by platform", "million people", model)
-    _lines(ax, model, ["us_mix_tiktok_only", "us_mix_both", "us_mix_rednote_only", "us_rednote_dormant"], 1e6)
-    x = days_so_far(model)
-    ax.plot(x, (series(model, "accounts_banned") + series(model, "accounts_blocked_unverified")) / 1e6,
-            color=outputs()["accounts_banned"].color, label="banned or blocked on RedNote", linewidth=1.4)  # fmt: skip
-    ax.set_yscale("symlog", linthresh=1.0)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_ylim(0, max(200.0, ax.get_ylim()[1]))
-    return _finish(fig, ax, loc="center right")
+    return LiveTimeChart(PLATFORM_MIX).figure(model)
 
 
 def moderation_figure(model: MigrationModel) -> Figure:
     """Reviews, removals and backlog per day (left); US accounts banned so far (right axis)."""
-    fig, ax = _axes("Moderation of US posts", "thousand posts per day", model)
-    _lines(ax, model, ["reviews", "posts_removed", "review_backlog"], 1e3)
-    ax.set_ylim(bottom=0)
-    return _with_right_axis(fig, ax, model, ["accounts_banned"], 1e3, "thousand accounts banned (dashed)", loc="upper right")
+    return LiveTimeChart(MODERATION).figure(model)
 
 
 def hosts_figure(model: MigrationModel) -> Figure:
     """Chinese hosts: shares aware and welcoming (left, %); cross-cultural ties and complaints (right)."""
-    fig, ax = _axes("Chinese hosts", "% of Chinese users", model)
-    _lines(ax, model, ["cn_aware_share", "cn_welcoming_share"], 0.01)
-    ax.set_ylim(0, 100)
-    return _with_right_axis(fig, ax, model, ["cross_cultural_ties", "complaints"], 1e6, "million (dashed)", loc="center right")
-
-
-def _with_right_axis(
-    fig: Figure, ax: Axes, model: MigrationModel, columns: list[str], scale: float, ylabel: str, loc: str
-) -> Figure:
-    """Plot the series dashed on a second y axis; one legend for both axes."""
-    right = ax.twinx()
-    _lines(right, model, columns, scale, style="--")
-    right.set_ylabel(ylabel, fontsize=8)
-    right.tick_params(labelsize=8)
-    right.set_ylim(bottom=0)
-    ax.legend(handles=ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0], fontsize=7, loc=loc)
-    return _margins(fig)
+    return LiveTimeChart(HOSTS).figure(model)
 
 
 def network_figure(model) -> Figure:
-    """The fixed sample (`ViewModel.sample`): US users (circles, left) and Chinese users (squares, right)
-    coloured by state; grey lines are follows, green lines are Chinese users following sampled US users."""
-    s = model.sample
-    fig, ax = subplots(figsize=(PANEL_SIZE[0], PANEL_SIZE[1] + 0.6))
-    for xy, edges in ((s.us_xy, s.us_edges), (s.cn_xy, s.cn_edges)):
-        if edges.size:
-            segments = np.stack((xy[edges[:, 0]], xy[edges[:, 1]]), axis=1)
-            ax.add_collection(_segments(segments, "#bbbbbb", 0.4, 0.5))
-    start, end = s.cross_ties(model)
-    if start.size:
-        ax.add_collection(_segments(np.stack((start, end), axis=1), "#2ca02c", 0.8, 0.55))
-        ax.scatter(end[:, 0], end[:, 1], s=6, facecolors="none", edgecolors="#2ca02c", linewidths=0.5, zorder=2)
-    us_state = _us_labels(model.us.state[s.us])
-    for label, colour in US_COLOURS.items():
-        pts = s.us_xy[us_state == label]
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, color=colour, edgecolors="white", linewidths=0.3, zorder=3)
-    cn_state = _cn_labels(model.cn.aware_day[s.cn] >= 0, model.cn.attitude[s.cn] > 0)
-    for label, colour in CN_COLOURS.items():
-        pts = s.cn_xy[cn_state == label]
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, marker="s", color=colour, edgecolors="white", linewidths=0.3, zorder=3)
-    ax.text(0.5, 1.02, f"{s.us.size} US users", ha="center", fontsize=9)
-    ax.text(s.cn_xy[:, 0].mean() if s.cn.size else 1.85, 1.02, f"{s.cn.size} Chinese users", ha="center", fontsize=9)
-    ax.set_xlim(-0.02, 2.37)
-    ax.set_ylim(-0.02, 1.1)
-    ax.set_axis_off()
-    ax.set_title(f"A fixed sample of users on {model.config.date_of(max(model.day - 1, 0)):%d %b}: "
-                 f"{start.shape[0]} Chinese follows of these US users", fontsize=10, loc="left")  # fmt: skip
-    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=f"US: {k}") for k, c in US_COLOURS.items()]
-    handles += [Line2D([], [], marker="s", linestyle="", color=c, label=f"CN: {k}") for k, c in CN_COLOURS.items()]
-    handles.append(Line2D([], [], color="#2ca02c", label="Chinese user follows US user"))
-    fig.legend(handles=handles, fontsize=7, loc="lower center", ncol=3, frameon=False)
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.2)
-    return fig
+    """The fixed sample of users, coloured by state, with the Chinese follows of the sampled US users."""
+    return LiveNetwork().figure(model)
+
+
+def encode_png(fig: Figure) -> bytes:
+    """The canvas as PNG (fast zlib level: these images go to a local browser)."""
+    width, height = fig.canvas.get_width_height()
+    buffer = io.BytesIO()
+    Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+        buffer, format="PNG", compress_level=1
+    )
+    return buffer.getvalue()
+
+
+def figure_png(figure: Figure) -> bytes:
+    """A plain figure drawn in full, as PNG."""
+    FigureCanvasAgg(figure).draw()
+    return encode_png(figure)
 
 
 def headline(model) -> list[str]:
     """Markdown lines: the day, the headline numbers so far, the levers in this run (or the input error)."""
-    if getattr(model, "input_error", None):
-        return [f"Input not used: {model.input_error}.", "Fix it and press Reset; until then nothing runs."]
+    errors = getattr(model, "input_errors", [])
+    if errors:
+        fix = "Fix it and press Reset" if len(errors) == 1 else f"Fix these {len(errors)} and press Reset"
+        return [f"Input not used: {message}." for message in errors] + [f"{fix}; until then nothing runs."]
     s = model.config
+    changed = getattr(model, "levers_changed", {})
+    name = f"**{s.name}**" + (f" with your levers ({', '.join(map(lever_label, changed))})" if changed else " as written")
     if model.day == 0:
-        lines = [f"**Before day 1** ({s.date_of(0):%a %d %b %Y}) of scenario **{s.name}**: press Step or ▶"]
+        lines = [f"**Before day 1** ({s.date_of(0):%a %d %b %Y}) of scenario {name}: press Step or ▶"]
     else:
-        lines = [f"**Day {model.day} of {s.days}** ({s.date_of(model.day - 1):%a %d %b %Y}) of scenario **{s.name}**"]
+        lines = [f"**Day {model.day} of {s.days}** ({s.date_of(model.day - 1):%a %d %b %Y}) of scenario {name}"]
+    if getattr(model, "baseline", None) is not None:
+        lines.append("Faint lines: the same scenario without your levers (same agents and seed).")
     m = model.metrics
     if m:
         kept = ", ".join(f"day {d}: {'not yet' if math.isnan(v) else f'{100 * v:.0f}%'}" for d, v in model.us.retention().items())
@@ -205,6 +379,10 @@ def _us_labels(state: np.ndarray) -> np.ndarray:
 def _cn_labels(aware: np.ndarray, welcoming: np.ndarray) -> np.ndarray:
     names = np.array(list(CN_COLOURS))
     return names[np.where(~aware, 0, np.where(welcoming, 1, 2))]
+
+
+def _colours(palette: dict[str, str], labels: np.ndarray) -> list[str]:
+    return [palette[label] for label in labels]
 
 
 def _segments(segments: np.ndarray, colour: str, width: float, alpha: float) -> LineCollection:
