@@ -120,7 +120,7 @@ def write_report(out: Path, study, settings: dict) -> list[dict]:
         shown = t.user_attrs["levers"]
         lines.append(
             "| "
-            + " | ".join(shown[n] for n in LEVERS)
+            + " | ".join(_readable(shown[n]) for n in LEVERS)
             + " | "
             + " | ".join(format_value(r[m], headline_unit(m)) for m in OBJECTIVES)
             + " |"
@@ -129,6 +129,16 @@ def write_report(out: Path, study, settings: dict) -> list[dict]:
     (out / "optimize.md").write_text("\n".join(lines) + "\n")
     _plot(out / "pareto.png", all_rows, rows)
     return rows
+
+
+def _readable(text: str) -> str:
+    """A lever value for the table: numbers to three significant figures (thousands with separators);
+    dates and choices as they are. (pareto.csv keeps every digit.)"""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def _plot(path: Path, all_rows: list[dict], front: list[dict]) -> None:
