@@ -17,13 +17,14 @@ So agent i's draw exists without generating a full array, only agents that decid
 is CRN by construction, and no result can depend on thread count, chunking or process layout.
 
 Generator: Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
-SC 2011). It passes TestU01's BigCrush for any key with 7 rounds (10 is the standard margin), is a
-bijection of the counter for each key (distinct counters never collide) and has published known answers
+SC 2011). It passes TestU01's BigCrush with as few as 7 rounds (10 is the recommended margin), is a
+bijection of the counter for each key (distinct counters never collide), and has published known answers
 (Random123's kat_vectors) and independent implementations (cuRAND, TensorFlow's stateless ops,
 randomgen), so tests/test_rng.py checks it bit for bit. 4x32 rather than numpy's Philox4x64: its
-32x32 -> 64-bit multiplies vectorise in numba/LLVM (SIMD), ~2 ns a block on this machine against ~12 ns
-for 4x64, whose 64x64 -> 128-bit multiply does not. Hash-style counter generators (SplitMix64, Squares)
-are faster but have a thinner record on structured, low-entropy counters like (agent, day).
+32x32 -> 64-bit multiplies vectorise in numba/LLVM (SIMD), 2-3 ns a block on this machine against ~12 ns
+for 4x64, whose 64x64 -> 128-bit multiply does not. Hash-style mixers (a SplitMix64 finalizer, Squares)
+are faster, but have no key schedule separating streams (Squares wants specially built keys) and no
+record as comparable on structured, low-entropy counters like (agent, day).
 
 53-bit doubles, not float32: the model compares draws with daily probabilities of 1e-6 and below; a
 24-bit uniform resolves only 2**-24 ~ 6e-8 and turns P(u < p) into ceil(p * 2**24) / 2**24 (+19 % at
@@ -54,7 +55,6 @@ POISSON_TAIL_SDS = 9.0
 """Inverse-transform Poisson starts summing at lam - 9 sd: the mass below, < exp(-81/2) ~ 2.6e-18 by the
 Chernoff bound, is under the resolution of a 53-bit uniform (1.1e-16)."""
 
-IntArray = npt.NDArray[np.integer]
 FloatArray = npt.NDArray[np.floating]
 
 
@@ -84,10 +84,11 @@ class KeyedStreams:
 
 
 # --------------------------------------------------------------------------------------------------
-# Kernels (numba). Each 32-bit word is held in a uint64, masked, so nothing wraps or is promoted and LLVM
-# sees 32x32 -> 64-bit products it can vectorise (SIMD); the fill loops keep a path with shared counter
-# words for the same reason (a per-draw stride defeats vectorisation). Measured: ~2x faster than uint32
-# words, which numba promotes and truncates at every step.
+# Kernels (numba; compiled on first use, cached next to this file or in NUMBA_CACHE_DIR). Each 32-bit word
+# is held in a uint64, masked, so nothing wraps or is promoted and LLVM sees 32x32 -> 64-bit products it
+# can vectorise (SIMD); the fill loops keep a path with shared counter words for the same reason (a
+# per-draw stride defeats vectorisation). Measured: ~2x faster than uint32 words, which numba promotes
+# and truncates at every step.
 # --------------------------------------------------------------------------------------------------
 @nb.njit(cache=True, inline="always")
 def _philox(c0, c1, c2, c3, k0, k1):  # pragma: no cover - compiled
