@@ -174,11 +174,11 @@ def _poisson_inverse(u, lam):  # pragma: no cover - compiled
     """
     if lam <= 0.0:
         return 0
-    start = math.floor(lam - POISSON_TAIL_SDS * math.sqrt(lam))
-    if start <= 0:
+    if lam <= POISSON_TAIL_SDS**2:  # lam - 9 sd <= 0: start at 0 (and skip the square root)
         x, p = 0, math.exp(-lam)
     else:
-        x, p = start, math.exp(start * math.log(lam) - lam - math.lgamma(start + 1.0))
+        x = math.floor(lam - POISSON_TAIL_SDS * math.sqrt(lam))
+        p = math.exp(x * math.log(lam) - lam - math.lgamma(x + 1.0))
     cum = p
     while cum <= u:
         x += 1
