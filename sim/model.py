@@ -123,7 +123,14 @@ class MigrationModel(mesa.Model):
         us.apply_moderation(decisions)
         published = Posts.concat(released, screened)
         clock("screening")
-        reactions = cn.decide(today, published, us.author_reach, us.n)
+        reactions = cn.decide(
+            today,
+            published,
+            volume=reg.expected_published(us.expected_posts, released),
+            arrivals=us.expected_signups,
+            author_reach=us.author_reach,
+            n_us=us.n,
+        )
         reg.receive_complaints(published, reactions.complaints_per_post)
         clock("cn_decisions")
         new_followers = self.ties.add(reactions.follow_viewer, reactions.follow_author, reactions.follow_back)

@@ -31,7 +31,8 @@ DPI = 80
 
 US_COLOURS = {"no RedNote account": "#c8c8c8", "active on RedNote": "#d62728", "dormant account": "#ff9f40",
               "banned or blocked": "#222222"}  # fmt: skip
-CN_COLOURS = {"has not noticed": "#c6dbef", "noticed, welcoming": "#2ca02c", "noticed, wary": "#7b3fa0"}
+# a Chinese agent stands for many users: "noticed" when at least half of them have noticed the newcomers
+CN_COLOURS = {"most have not noticed": "#c6dbef", "noticed, welcoming": "#2ca02c", "noticed, wary": "#7b3fa0"}
 
 
 def series(model: MigrationModel, column: str) -> np.ndarray:
@@ -271,7 +272,7 @@ class LiveNetwork(LiveFigure):
         self.ties.set_segments(np.stack((start, end), axis=1) if start.size else np.zeros((0, 2, 2)))
         self.tie_ends.set_offsets(end if end.size else np.zeros((0, 2)))
         self.us_points.set_facecolor(_colours(US_COLOURS, _us_labels(model.us.state[s.us])))
-        self.cn_points.set_facecolor(_colours(CN_COLOURS, _cn_labels(model.cn.aware_day[s.cn] >= 0, model.cn.attitude[s.cn] > 0)))
+        self.cn_points.set_facecolor(_colours(CN_COLOURS, _cn_labels(model.cn.aware[s.cn] >= 0.5, model.cn.attitude[s.cn] > 0)))
         self.title.set_text(f"A fixed sample of users on {model.config.date_of(max(model.day - 1, 0)):%d %b}: "
                             f"{start.shape[0]} Chinese follows of these US users")  # fmt: skip
         return False
