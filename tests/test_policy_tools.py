@@ -133,7 +133,7 @@ def test_run_report_is_self_contained_with_caveats_and_notes(run_dir):
     assert "How to read this" in text and "projection" in text and "Data vs projection" in text
     assert (
         "2 runs: the 10-90 % bands are rough" in text
-        and "1,000 agents: fewer than the 200,000 the historical scenario is validated at" in text
+        and "1,000 agents: fewer than the 20,000 from which results are tested not to depend on the agent count" in text
     )
     assert "18 Jan 2025" in text and "TikTok dark" in text
 
@@ -248,7 +248,7 @@ def test_few_runs_and_a_small_model_are_warned_about(tmp_path, capsys):
     assert main([HIST, "--agents", "1000", "--days", "5", "--runs", "3", "--out", str(tmp_path / "o")]) == 0
     err = capsys.readouterr().err
     assert "warning: 3 runs: the 10-90 % bands are rough below 10 runs" in err
-    assert "warning: 1,000 agents: fewer than the 200,000" in err
+    assert "warning: 1,000 agents: fewer than the 20,000" in err
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["caveats"][0].startswith("3 runs")
     assert output.caveats(load_scenario(HIST), 15) == []
 
