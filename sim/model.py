@@ -34,6 +34,7 @@ import numpy as np
 
 from sim import network, results
 from sim.cn_users import CnUsers
+from sim.cohorts import CohortRetention
 from sim.events import Calendar, Day
 from sim.params import Scenario
 from sim.regulator import Regulator
@@ -170,6 +171,10 @@ class MigrationModel(mesa.Model):
     def run_metrics(self) -> dict[str, float]:
         """Run-level headline numbers the components compute themselves (retention)."""
         return self.us.run_metrics()
+
+    def retention_by_cohort(self) -> CohortRetention:
+        """Retention of the weekly sign-up cohorts of the days run so far (`sim.cohorts`)."""
+        return self.us.retention_by_cohort(self.config.start_date)
 
 
 def _reporter(name: str):

@@ -16,12 +16,14 @@ followers and moderation into the memories that enter tomorrow's utility.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from sim import network
+from sim.cohorts import CohortRetention, by_week, users_by_days_since_signup
 from sim.events import Day
 from sim.params import TOPICS, Mechanisms, Population
 from sim.params import UsUsers as UsParams
@@ -344,6 +346,7 @@ class UsUsers:
         self.cumulative_signups = 0
         self.retention_hits = dict.fromkeys(RETENTION_DAYS, 0.0)
         self.retention_cohort = dict.fromkeys(RETENTION_DAYS, 0)
+        self.retention_by_day: list[np.ndarray] = []  # per day: users by days since their own sign-up (sim.cohorts)
 
     # ----------------------------------------------------------------------------------------------
     def decide(self, today: Day) -> Posts:
@@ -517,6 +520,7 @@ class UsUsers:
                 # in expectation over today's draw of who opens the app (the cohort's summed chances): the
                 # same retention without the draw's noise, which at small agent counts leaves days at 0
                 self.retention_hits[d] += float(self.use_chance[cohort].sum(dtype=np.float64))
+        self.retention_by_day.append(users_by_days_since_signup(self.signup_day, self.use_chance, day, max(RETENTION_DAYS)))
         return {
             "us_rednote_dau": int(on_rn.sum()),
             "us_rednote_members": counts[ACTIVE],
@@ -543,6 +547,14 @@ class UsUsers:
             d: (self.retention_hits[d] / self.retention_cohort[d]) if self.retention_cohort[d] else float("nan")
             for d in RETENTION_DAYS
         }
+
+    def retention_by_cohort(self, start: dt.date) -> CohortRetention:
+        """Retention of the weekly sign-up cohorts of this run (ISO weeks; ``start`` is the date of day 0),
+        in people: see `sim.cohorts`."""
+        width = max(RETENTION_DAYS) + 1
+        used = np.vstack(self.retention_by_day) if self.retention_by_day else np.zeros((0, width), np.int64)
+        signups = np.bincount(self.signup_day[self.signup_day >= 0], minlength=used.shape[0])[: used.shape[0]]
+        return by_week(used, signups, start, self.weight)
 
     def run_metrics(self) -> dict[str, float]:
         return {f"retention_day{d}": r for d, r in self.retention().items()}

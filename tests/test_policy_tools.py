@@ -128,7 +128,9 @@ def test_whatif_runs_base_and_variant_on_common_random_numbers(tmp_path, monkeyp
 # 3. HTML reports ------------------------------------------------------------------------------------
 def test_run_report_is_self_contained_with_caveats_and_notes(run_dir):
     text = (run_dir / "report.html").read_text()
-    assert text.count("data:image/png;base64,") == 4
+    figures = sorted(p.stem for p in (run_dir / "plots").glob("*.png"))
+    assert len(figures) == 5 and text.count("data:image/png;base64,") == 5  # every plot, embedded
+    assert all(f'alt="{name}"' in text for name in figures)
     assert not re.search(r"""(src|href)=["'](https?:|//|[^d#])""", text)  # nothing to fetch, offline
     assert "How to read this" in text and "projection" in text and "Data vs projection" in text
     assert (
