@@ -52,13 +52,13 @@ FREE_PARAMETERS: dict[str, tuple[float, float, bool]] = {
     "us_users.creator_salience_multiplier": (3.0, 300.0, True),  # how hard creators respond
     "us_users.dormant_return_multiplier": (0.3, 30.0, True),  # dormant accounts coming back
     "us_users.dormant_return_base": (1e-4, 3e-2, True),  # quiet returns that hold the pre-surge level
-    "us_users.habit": (-1.0, 4.0, False),  # lapse sensitivity (utility constant)
+    "us_users.habit": (-3.0, 4.0, False),  # lapse sensitivity (utility constant)
     "us_users.use_shift": (-4.0, 3.0, False),  # how many members open RedNote on a given day (daily_use)
     "us_users.join_displaced_rate": (1e-4, 0.05, True),  # sign-ups of users without a working TikTok
     "us_users.tiktok_return_rush": (0.0, 1.5, False),  # the rush back to TikTok on 19 Jan
-    "cn_users.trend_rate": (0.01, 1.0, True),  # S-curve of Chinese attention: how fast the trending hashtag is noticed ...
-    "cn_users.trend_half_posts": (1e5, 1.5e6, True),  # ... at what foreign volume it trends (half response) ...
-    "cn_users.trend_steepness": (1.0, 10.0, False),  # ... how sharply it responds to the volume ...
+    "cn_users.trend_rate": (1e-3, 1.0, True),  # S-curve of Chinese attention: how fast the trending hashtag is noticed ...
+    "cn_users.trend_half_signups": (1e4, 1e6, True),  # ... at how many US sign-ups a day it trends (half response) ...
+    "cn_users.trend_steepness": (1.0, 10.0, False),  # ... how sharply it responds to them ...
     "cn_users.awareness_peer_influence": (0.1, 5.0, True),  # ... and how fast noticing spreads among followers
     "observation.similarweb_dau_scale": (0.1, 30.0, True),  # Similarweb's panel scale (prior in sim.params)
     "observation.reinstall_share": (0.001, 1.0, True),  # returns the download trackers count
@@ -133,13 +133,20 @@ def _ratio(a: float, b: float) -> float:
     return a / max(b, 1.0) if math.isfinite(a) and math.isfinite(b) else math.nan  # counts: at least one person
 
 
+def hashtag_counter(scenario: Scenario, series: Series, beijing_date: str) -> float:
+    """The #TikTokRefugee page's view counter as read on ``beijing_date``: the model's views sought out,
+    summed from the hashtag's first day. The readings are Beijing dates, 13 hours ahead of the model's US
+    Eastern days (the 14 Jan reading was taken in the Beijing morning, still 13 Jan in New York), so a
+    reading dated D counts the model's days up to D - 1, from 12 Jan (13 Jan in Beijing)."""
+    last = (dt.date.fromisoformat(beijing_date) - dt.timedelta(days=1)).isoformat()
+    return _sum(scenario, series, "cn_hashtag_views", "2025-01-12", last)
+
+
 def _hashtag_growth(day_from: str, day_to: str) -> Callable[[Scenario, Series], float]:
-    """Growth factor of cumulative hashtag views counted from 13 Jan (the hashtag's first day)."""
+    """Growth factor of the hashtag's view counter between two Beijing-dated readings."""
 
     def f(s: Scenario, x: Series) -> float:
-        return _ratio(
-            _sum(s, x, "cn_hashtag_views", "2025-01-13", day_to), max(_sum(s, x, "cn_hashtag_views", "2025-01-13", day_from), 1.0)
-        )
+        return _ratio(hashtag_counter(s, x, day_to), max(hashtag_counter(s, x, day_from), 1.0))
 
     return f
 
@@ -279,7 +286,7 @@ def targets() -> list[Target]:
                        "downloads ran at about 3 000 a day, so the start matters little)"),
         Target("hashtag_growth_14_15", "cumulative #TikTokRefugee views, 15 Jan / 14 Jan", v15 / v14, v15 / v14,
                _hashtag_growth("2025-01-14", "2025-01-15"), sigma=0.4, date=d("2025-01-15"),
-               measures="the hashtag page's view counter = the model's cumulative views from 13 Jan (a ratio)",
+               measures="the hashtag page's view counter (Beijing dates: the model's views from 12 Jan ET to the day before; a ratio)",
                source="XHS hashtag page via TechNode, CNN", rows=((views, "2025-01-14"), (views, "2025-01-15")), fit=True),
         Target("tiktok_dau_19jan", "US TikTok DAU on 19 Jan (service restored at noon)", observation(tt, "2025-01-19"),
                observation(tt, "2025-01-19"), lambda s, x: similarweb_tiktok_dau(s, x, "2025-01-19"), sigma=0.1,
@@ -288,12 +295,12 @@ def targets() -> list[Target]:
         # ---- not fitted
         Target("hashtag_growth_13_14", "cumulative #TikTokRefugee views, 14 Jan / 13 Jan", v14 / v13, v14 / v13,
                _hashtag_growth("2025-01-13", "2025-01-14"), sigma=0.7, date=d("2025-01-14"),
-               measures="the hashtag page's view counter = the model's cumulative views from 13 Jan (a ratio)",
+               measures="the hashtag page's view counter (Beijing dates: the model's views from 12 Jan ET to the day before; a ratio)",
                source="XHS hashtag page via TechNode (13 Jan was the hashtag's first, partial day: a ratio to a near-zero base)",
                rows=((views, "2025-01-13"), (views, "2025-01-14"))),
         Target("hashtag_growth_15_16", "cumulative #TikTokRefugee views, 16 Jan / 15 Jan", v16 / v15, v16 / v15,
                _hashtag_growth("2025-01-15", "2025-01-16"), sigma=0.3, date=d("2025-01-16"),
-               measures="the hashtag page's view counter = the model's cumulative views from 13 Jan (a ratio)",
+               measures="the hashtag page's view counter (Beijing dates: the model's views from 12 Jan ET to the day before; a ratio)",
                source="XHS hashtag page via CNN, Xinhua", rows=((views, "2025-01-15"), (views, "2025-01-16"))),
         Target("downloads_week_over_week", "US downloads per day 6-12 Jan / 1-5 Jan (+194 % week over week)",
                1.0 + observation("rednote_us_downloads_wow_change", "2025-01-14"), 1.0 + observation("rednote_us_downloads_wow_change", "2025-01-14"),

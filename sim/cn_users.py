@@ -4,7 +4,8 @@ What a Chinese user does each day (`CnUsers.observe` then `CnUsers.decide`, all 
   1. opens RedNote or not;
   2. may notice the foreign newcomers: the hashtag trends with a smooth, saturating (Hill) response to the
      volume of foreign posts, and followees who noticed recently pass it on in proportion to their share
-     (dose-dependent); curiosity fades after noticing;
+     (dose-dependent); curiosity fades after noticing. Each agent stands for thousands of users: the share
+     of them who have noticed is its state (its expected value, updated each day), not a yes/no draw;
   3. views foreign posts: curious users seek them out, everyone meets some in the feed in proportion to
      the foreign share of the feed (less in a walled-off international version);
   4. reacts to each view by topic, attitude and understanding: welcome (reply, sometimes follow: a
@@ -58,17 +59,32 @@ def trend_salience(foreign_posts: float, half_posts: float, steepness: float) ->
 
 
 def notice_hazard(p: CnParams, salience: float, exposure: np.ndarray) -> np.ndarray:
-    """Daily hazard of noticing the newcomers: the trending hashtag (same for everyone) plus followees
-    who noticed recently, linear in their share (simple, dose-dependent contagion: Quelle et al. 2025)."""
-    return (p.trend_rate * salience + p.awareness_peer_influence * exposure).astype(np.float64)
+    """Daily hazard of noticing the newcomers while they trend (``salience`` in [0, 1]): from the trending
+    hashtag itself (same for everyone) and from followees who noticed recently, linear in their share
+    (simple, dose-dependent contagion: Quelle et al. 2025). Both scale with the trend: people pass on a
+    topic while it is hot. Without that, a vanishing share of "aware" users before the surge (a
+    hundredth of a person, which only a share-valued state can have) would grow exponentially by word of
+    mouth alone and set the level of attention in January (the "atto-fox" problem of mean-field models)."""
+    return (salience * (p.trend_rate + p.awareness_peer_influence * exposure)).astype(np.float64)
 
 
-def expected_hashtag_views(seek_aware: np.ndarray, seek_if_noticing: np.ndarray, p_notice: np.ndarray) -> float:
-    """Views sought out today, in expectation given the state at the start of the day: users aware since
-    earlier days seek ``seek_aware``; each user not yet aware notices today with ``p_notice`` and then seeks
-    ``seek_if_noticing``. Counting today's noticing in expectation, not by its draw, keeps the first days
-    of the curve (a handful of noticing agents at small agent counts) free of all-or-nothing noise."""
-    return float(np.sum(seek_aware, dtype=np.float64) + np.dot(p_notice, seek_if_noticing))
+def notice(
+    aware: np.ndarray, curious: np.ndarray, signal: np.ndarray, hazard: np.ndarray, curiosity_decay: float, signal_decay: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One day of noticing, as shares of the people each agent stands for: of those not yet aware, a share
+    ``1 - exp(-hazard)`` notices today. Returns the new (aware, curious, signal): ``curious`` is the
+    curiosity of the agent's people (1 for each who noticed today, fading by ``curiosity_decay`` a day),
+    ``signal`` what followers see (noticed recently, fading by ``signal_decay`` a day).
+
+    Why shares and not a draw per agent: at a few thousand Chinese agents the first noticers would be
+    single agents, each standing for tens of thousands of users, and a contagion started by one agent is
+    all or nothing; real attention among 300 M users has no such lumps. Every share stays in [0, 1]."""
+    newly = (1.0 - aware) * -np.expm1(-hazard)
+    return (
+        (aware + newly).astype(np.float32),
+        (curious * curiosity_decay + newly).astype(np.float32),
+        (signal * signal_decay + newly).astype(np.float32),
+    )
 
 
 def view_rate(
@@ -158,8 +174,9 @@ class CnUsers:
         hostile = np.clip(rng.normal(-0.5, 0.2, n), -1, 1)
         self.attitude = np.where(self.nationalist, hostile, friendly).astype(np.float32)
         self.active = np.zeros(n, dtype=bool)
-        self.aware_day = np.full(n, -1, dtype=np.int32)
-        self.notice_signal = np.zeros(n, dtype=np.float32)
+        self.aware = np.zeros(n, dtype=np.float32)  # share of the agent's people who have noticed the newcomers
+        self.curious = np.zeros(n, dtype=np.float32)  # their curiosity (1 on the day of noticing, then fading)
+        self.notice_signal = np.zeros(n, dtype=np.float32)  # noticed recently: what their followers see
         self.exposure = np.zeros(n, dtype=np.float32)
         self.curiosity_decay = 0.5 ** (1.0 / p.curiosity_half_life_days)
         self.signal_decay = float(np.exp(-1.0 / 7.0))
@@ -168,37 +185,52 @@ class CnUsers:
         """Exposure stage: share of followees who noticed the newcomers recently (state at start of day)."""
         self.exposure = network.exposure(self.follows, self.notice_signal, self.n_following)
 
-    def curiosity(self, day: int, rows: np.ndarray | None = None) -> np.ndarray:
-        """Curiosity about the newcomers (1 on the day of noticing, then fading; 0 if unaware) of ``rows``
-        (default: everyone)."""
-        aware_day = self.aware_day if rows is None else self.aware_day[rows]
-        out = np.zeros(aware_day.size, dtype=np.float32)
-        aware = np.flatnonzero(aware_day >= 0)
-        out[aware] = self.curiosity_decay ** np.maximum(day - aware_day[aware], 0)
-        return out
-
-    def feed(self, today: Day, n_published: int) -> tuple[float, float, float]:
-        """Foreign posts in today's Chinese feed: (real posts in millions, share of the feed, translation
-        quality as Chinese readers meet it)."""
-        foreign_real = n_published * self.foreign_weight * today.visibility
+    def feed(self, today: Day, volume: float, arrivals: float) -> tuple[float, float, float, float]:
+        """What today's Chinese feed shows of the newcomers: (real foreign posts, real US sign-ups seen
+        introducing themselves, share of the feed that is foreign, translation quality as Chinese readers
+        meet it). ``volume`` is the expected agent posts going out (see `Regulator.expected_published`),
+        ``arrivals`` the expected sign-ups in agents (see `UsUsers.decide`)."""
+        foreign_real = volume * self.foreign_weight * today.visibility
         translation = today.translation_quality if self.mech.language_friction else 1.0
-        return foreign_real / 1e6, foreign_real / (foreign_real + self.own_posts_real), translation
+        share = foreign_real / (foreign_real + self.own_posts_real)
+        return foreign_real, arrivals * self.foreign_weight * today.visibility, share, translation
 
-    def decide(self, today: Day, published: Posts, author_reach: np.ndarray, n_us: int) -> Reactions:
-        """Activity, noticing, viewing today's published foreign posts and reacting to them."""
-        self.reactions = self._decide(today, published.author, published.topic, author_reach, n_us)
+    def decide(
+        self,
+        today: Day,
+        published: Posts,
+        *,
+        volume: float,
+        arrivals: float,
+        author_reach: np.ndarray,
+        n_us: int,
+    ) -> Reactions:
+        """Activity, noticing, viewing today's published foreign posts and reacting to them (``volume``
+        and ``arrivals``: see `feed`)."""
+        self.reactions = self._decide(
+            today, published.author, published.topic, self.feed(today, volume, arrivals), author_reach, n_us
+        )
         return self.reactions
 
-    def _decide(self, today: Day, authors: np.ndarray, topics: np.ndarray, author_reach: np.ndarray, n_us: int) -> Reactions:
+    def _decide(
+        self,
+        today: Day,
+        authors: np.ndarray,
+        topics: np.ndarray,
+        feed: tuple[float, float, float, float],
+        author_reach: np.ndarray,
+        n_us: int,
+    ) -> Reactions:
         p, n, day, streams = self.p, self.n, today.day, self.streams
-        foreign_posts_millions, feed_share, translation_quality = self.feed(today, authors.size)
+        _, arrivals, feed_share, translation_quality = feed
         self.active = streams.uniform("cn.active", day, n) < self.daily_use
-        salience = trend_salience(foreign_posts_millions * 1e6, p.trend_half_posts, p.trend_steepness)
-        p_notice = np.where(self.aware_day < 0, -np.expm1(-notice_hazard(p, salience, self.exposure)), 0.0)
-        noticed = streams.uniform("cn.notice", day, n) < p_notice
-        aware_before = self.aware_day >= 0
-        self.aware_day[noticed] = day
-        self.notice_signal = np.minimum(self.notice_signal * self.signal_decay + noticed, 1.0).astype(np.float32)
+        # the hashtag trends with the arrivals introducing themselves (#TikTokRefugee), not with the posts
+        # of US users who were on RedNote before
+        salience = trend_salience(arrivals, p.trend_half_signups, p.trend_steepness)
+        self.aware, self.curious, self.notice_signal = notice(
+            self.aware, self.curious, self.notice_signal, notice_hazard(p, salience, self.exposure),
+            self.curiosity_decay, self.signal_decay,
+        )  # fmt: skip
 
         empty = Reactions(
             0, 0.0, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, dtype=bool)
@@ -206,14 +238,13 @@ class CnUsers:
         # Only active users view, so rates and draws are computed on their rows (a zero Poisson rate
         # draws nothing from the stream: the views are the same as from a full-length draw).
         on = np.flatnonzero(self.active)
-        if not self.mech.chinese_reactions or authors.size == 0:
+        if not self.mech.chinese_reactions:
             self._drift(on, np.zeros(n), np.zeros(n), feed_share)
             return empty
-        seek = view_rate(p, self.active[on], self.openness[on], self.curiosity(day, on), today.visibility, 0.0)
+        seek = view_rate(p, self.active[on], self.openness[on], self.curious[on], today.visibility, 0.0)
         rate = seek + today.visibility * p.views_from_feed * feed_share  # = view_rate(..., feed_share)
-        seek_new = view_rate(p, self.active[on], self.openness[on], np.ones(on.size), today.visibility, 0.0)
-        hashtag_views = expected_hashtag_views(seek[aware_before[on]], seek_new, p_notice[on])
-        viewer = np.repeat(on, streams.get("cn.views", day).poisson(rate))
+        hashtag_views = float(np.sum(seek, dtype=np.float64))  # expected views sought out (also of older posts)
+        viewer = np.repeat(on, streams.get("cn.views", day).poisson(rate)) if authors.size else np.zeros(0, np.int64)
         if viewer.size == 0:
             self._drift(on, np.zeros(n), np.zeros(n), feed_share)
             return replace(empty, hashtag_views=hashtag_views)
@@ -271,4 +302,4 @@ class CnUsers:
         return float(np.mean(self.attitude > 0))
 
     def aware_share(self) -> float:
-        return float(np.mean(self.aware_day >= 0))
+        return float(np.mean(self.aware, dtype=np.float64))

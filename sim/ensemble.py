@@ -11,12 +11,13 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 
 from sim import results
+from sim.cohorts import CohortRetention
 from sim.executor import Executor, cpu_count
 from sim.model import MigrationModel
 from sim.params import Scenario
@@ -31,6 +32,7 @@ class RunResult:
     series: dict[str, np.ndarray]  # reporter -> value per day
     metrics: dict[str, float]  # headline metrics of this run
     peak_day: int
+    cohorts: CohortRetention | None = None  # retention by weekly sign-up cohort (`sim.cohorts`)
 
 
 def run_one(scenario: Scenario, run: int = 0, on_day: Callable[[int], None] | None = None) -> RunResult:
@@ -43,6 +45,7 @@ def run_one(scenario: Scenario, run: int = 0, on_day: Callable[[int], None] | No
         series=series,
         metrics=results.headline_metrics(series, model.run_metrics()),
         peak_day=int(np.argmax(series["us_rednote_dau"])),
+        cohorts=model.retention_by_cohort(),
     )
 
 
@@ -109,13 +112,19 @@ def fingerprint(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+COHORT_KEY = "_cohorts."
+"""Prefix of the cohort arrays in a checkpoint (no output's name starts with it). A checkpoint without them
+(an older one) cannot be read and is computed again."""
+
+
 def save_checkpoint(folder: Path, scenario: Scenario, result: RunResult) -> None:
     """Save one finished run; written atomically, so a kill leaves the file whole or absent."""
     from sim.staging import write_file
 
     folder.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    np.savez(buffer, metrics=json.dumps(result.metrics), peak_day=result.peak_day, run=result.run, **result.series)
+    cohorts = {COHORT_KEY + f.name: getattr(result.cohorts, f.name) for f in fields(CohortRetention)} if result.cohorts else {}
+    np.savez(buffer, metrics=json.dumps(result.metrics), peak_day=result.peak_day, run=result.run, **result.series, **cohorts)
     write_file(folder / f"{fingerprint(scenario)}-run{result.run:05d}.npz", buffer.getvalue())
 
 
@@ -132,15 +141,21 @@ def load_checkpoints(folder: Path, scenario: Scenario) -> dict[int, RunResult]:
         try:
             with np.load(path) as data:
                 run = int(data["run"])
-                series = {k: np.asarray(data[k]) for k in data.files if k not in ("metrics", "peak_day", "run")}
+                series = {
+                    k: np.asarray(data[k])
+                    for k in data.files
+                    if k not in ("metrics", "peak_day", "run") and not k.startswith(COHORT_KEY)
+                }
                 metrics = json.loads(str(data["metrics"]))
                 peak_day = int(data["peak_day"])
+                cohorts = CohortRetention(**{f.name: np.asarray(data[COHORT_KEY + f.name]) for f in fields(CohortRetention)})
+                cohorts = replace(cohorts, weight=float(cohorts.weight))
             if f"-run{run:05d}.npz" not in path.name or set(metrics) != set(HEADLINE_METRICS):
                 raise ValueError("not this run")
         except Exception:  # noqa: BLE001 - any unreadable checkpoint is recomputed, never fatal
             path.unlink(missing_ok=True)
             continue
-        out[run] = RunResult(run=run, series=series, metrics=metrics, peak_day=peak_day)
+        out[run] = RunResult(run=run, series=series, metrics=metrics, peak_day=peak_day, cohorts=cohorts)
     return out
 
 

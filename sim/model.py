@@ -34,6 +34,7 @@ import numpy as np
 
 from sim import network, results
 from sim.cn_users import CnUsers
+from sim.cohorts import CohortRetention
 from sim.events import Calendar, Day
 from sim.params import Scenario
 from sim.regulator import Regulator
@@ -123,7 +124,14 @@ class MigrationModel(mesa.Model):
         us.apply_moderation(decisions)
         published = Posts.concat(released, screened)
         clock("screening")
-        reactions = cn.decide(today, published, us.author_reach, us.n)
+        reactions = cn.decide(
+            today,
+            published,
+            volume=reg.expected_published(us.expected_posts, released),
+            arrivals=us.expected_signups,
+            author_reach=us.author_reach,
+            n_us=us.n,
+        )
         reg.receive_complaints(published, reactions.complaints_per_post)
         clock("cn_decisions")
         new_followers = self.ties.add(reactions.follow_viewer, reactions.follow_author, reactions.follow_back)
@@ -163,6 +171,10 @@ class MigrationModel(mesa.Model):
     def run_metrics(self) -> dict[str, float]:
         """Run-level headline numbers the components compute themselves (retention)."""
         return self.us.run_metrics()
+
+    def retention_by_cohort(self) -> CohortRetention:
+        """Retention of the weekly sign-up cohorts of the days run so far (`sim.cohorts`)."""
+        return self.us.retention_by_cohort(self.config.start_date)
 
 
 def _reporter(name: str):

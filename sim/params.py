@@ -21,7 +21,7 @@ TOPICS = ("pets_culture", "lifestyle", "appearance", "politics", "entertainment"
 """Post topics: the categories of Li et al. 2025 (cultural/pets, appearance, political) plus RedNote's
 core lifestyle content and TikTok-style entertainment."""
 
-PARAMETER_SET_VERSION = "2025.2"
+PARAMETER_SET_VERSION = "2025.3"
 """Version of the default parameter set; bump it when a default changes (results then change)."""
 
 
@@ -712,33 +712,35 @@ class CnUsers(Section):
         0.1, 0, 1, src="assumption ('our feed is being taken over' minority)", doc="Share starting hostile."
     )
     trend_rate: float = P(
-        0.1,
+        0.02,
         0,
         10,
-        src="assumption (hashtag trending; to be calibrated to the 13-16 Jan S-curve of hashtag views)",
-        doc="Daily hazard of noticing the newcomers when they trend fully (the trending response is saturated).",
+        src="assumption (hashtag trending; calibrated to the 13-16 Jan S-curve of hashtag views)",
+        doc="Daily hazard of noticing the newcomers from the trending hashtag when it trends fully.",
     )
-    trend_half_posts: float = P(
-        5.0e5,
+    trend_half_signups: float = P(
+        1.0e5,
         1,
         1e9,
-        src="assumption (observed_2025.csv: ~2,000 then >70,000 #TikTokRefugee posts on 13-14 Jan; foreign posts "
-        "per day ~5e4 before the surge)",
-        doc="Foreign posts per day at which the newcomers trend half as much as they can (F50 of the Hill response).",
+        src="assumption (observed_2025.csv: ~2,000 then >70,000 #TikTokRefugee posts on 13-14 Jan, while new "
+        "users ran at ~350,000 a day; calibrated)",
+        doc="US sign-ups per day (people) at which the newcomers trend half as much as they can (the F50 of the "
+        "Hill response F^k / (F^k + F50^k)): the hashtag was the arrivals introducing themselves.",
     )
     trend_steepness: float = P(
-        6.0,
+        4.0,
         0.5,
         20,
         src="assumption (trending lists react sharply to volume; large values approach a threshold)",
-        doc="Hill exponent k of the trending response F^k / (F^k + F50^k) to the foreign posts per day F.",
+        doc="Hill exponent k of the trending response to the US sign-ups per day.",
     )
     awareness_peer_influence: float = P(
         1.5,
         0,
         50,
-        src="assumption (with the trend defaults: hashtag views rise as an S-curve over 13-16 Jan; to be calibrated)",
-        doc="Hazard of noticing per unit share of followees who noticed recently (dose-dependent, simple contagion).",
+        src="assumption (with the trend defaults: hashtag views rise as an S-curve over 13-16 Jan; calibrated)",
+        doc="Hazard of noticing per unit share of followees who noticed recently, while the newcomers trend "
+        "(dose-dependent, simple contagion, scaled by the trend).",
     )
     curiosity_half_life_days: float = P(
         10.0, 0.1, 365, src="assumption (novelty of the 'refugees' wears off)", doc="Half-life of curiosity after noticing."

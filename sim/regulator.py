@@ -123,6 +123,7 @@ class Regulator(mesa.Agent):
         self.topic_violation = np.asarray(topic_violation)  # the platform knows which topics break its rules
         self.capacity = platform.moderation.review_capacity  # real reviews per day
         self.tightening = 0.0
+        self.pass_share = 1.0  # expected share of a day's new posts published at once (not held, not removed)
         self.backlog = Posts.empty()
         self.complained = Posts.empty()  # published posts with complaints, reviewed tomorrow
         self.complaint_counts = np.zeros(0, dtype=np.int64)
@@ -196,10 +197,22 @@ class Regulator(mesa.Agent):
         np.add.at(self.today.moderation_events, posts.author[held], HELD_WEIGHT)
         decided = posts.take(~held)
         detection, false_positive = self._machine_rates(today)
+        if len(posts):
+            violating = float(np.mean(posts.violating))
+            self.pass_share = (1.0 - manual) * (1.0 - violating * detection - (1.0 - violating) * false_positive)
         removed = machine_removes(decided.violating, rng.random(len(decided)), detection, false_positive)
         self._remove(decided.take(removed), rng)
         self._update_pressure(today, posts)
         return decided.take(~removed), self.today.decisions()
+
+    def expected_published(self, expected_new_posts: float, released: Posts) -> float:
+        """Posts going out today, in expectation over which of today's new posts were made: the expected new
+        posts times the share screening lets through, plus the released held posts. Each agent post stands
+        for hundreds or thousands of real ones, whose real total has almost no noise; the drawn count of a
+        few dozen agent posts does, and a steep response to it (the Chinese trending list) would turn that
+        noise into a bias that depends on the agent count."""
+        passed = self.pass_share if self.mech.moderation else 1.0
+        return expected_new_posts * passed + len(released)
 
     def receive_complaints(self, published: Posts, complaints_per_post: np.ndarray) -> None:
         """Chinese users' complaints about today's published posts, reviewed at the start of tomorrow."""

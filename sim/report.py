@@ -104,7 +104,7 @@ READ_BANDS = (
 
 def run_report(folder: Path, scenario: Scenario, results: list[RunResult], summary: dict, extra: dict | None = None) -> str:
     """report.html of one run folder (its plots must already be in ``folder/plots``)."""
-    from sim.output import events
+    from sim.output import COHORT_FEW_AGENTS, events
 
     m, runs = summary["metrics"], len(results)
     rows = []
@@ -130,6 +130,14 @@ def run_report(folder: Path, scenario: Scenario, results: list[RunResult], summa
         figure(plots / "retention.png", "Retention of migrants (the headline)",
                "of the US users who made a RedNote account during the run, the share active again 7, 30 and 90 days after "
                "their own sign-up, pooled over every sign-up day whose Day N falls inside the horizon. Whiskers: 10-90 % of runs."),
+        figure(plots / "retention_by_cohort.png", "Retention by week of sign-up",
+               "each line is the people who made their account in one week (Monday to Sunday; the legend gives the dates, "
+               "how many signed up and whether TikTok was out of the US app stores that week); it shows the share of them "
+               "who used RedNote 1, 2, ... days after their own sign-up day, the median across runs. Read across the lines "
+               "at one day, e.g. Day 30: a higher line is a cohort that stayed better, whatever its size; the pooled "
+               "Day-N retention above is their average weighted by size. Weeks with few sign-ups are a handful of agents "
+               f"(dashed: fewer than {COHORT_FEW_AGENTS} a run), so their lines move in steps; small weeks are left out of the figure. "
+               "<code>retention_by_cohort.csv</code> holds every week and every day with the 10-90 % band across runs."),
         figure(plots / "platform_mix.png", "Where US users are",
                "US users by the apps they use that day; a dashed or dotted line separates series of similar colour. "
                "Banned and blocked accounts are cumulative stocks."),
@@ -155,7 +163,8 @@ def run_report(folder: Path, scenario: Scenario, results: list[RunResult], summa
         + "</table>",
         "<p>Files next to this report: <code>summary.json</code> (headline numbers per run and across runs), "
         "<code>quantiles.csv</code> (per day: 10th percentile, median, 90th percentile of every series), "
-        "<code>timeseries.csv</code> (every run, every day), <code>scenario.resolved.yaml</code> (every parameter used).</p>",
+        "<code>timeseries.csv</code> (every run, every day), <code>retention_by_cohort.csv</code> (retention of each weekly "
+        "sign-up cohort by day since sign-up, with bands), <code>scenario.resolved.yaml</code> (every parameter used).</p>",
     ]  # fmt: skip
     sub = f"{runs} run{'s' if runs > 1 else ''}, seed {scenario.seed}, {scenario.agents:,} agents, {scenario.start_date:%d %b %Y} to {scenario.end_date:%d %b %Y}"
     return page(f"Run report: {scenario.name}", sub, body)

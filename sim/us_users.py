@@ -16,12 +16,14 @@ followers and moderation into the memories that enter tomorrow's utility.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from sim import network
+from sim.cohorts import CohortRetention, by_week, users_by_days_since_signup
 from sim.events import Day
 from sim.params import TOPICS, Mechanisms, Population
 from sim.params import UsUsers as UsParams
@@ -130,15 +132,35 @@ def join_hazard(
     return h
 
 
+def act_chance(hazard: np.ndarray, p: UsParams, mech: Mechanisms, exposure: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Chance of acting today: 1 - exp(-hazard); with threshold contagion 1 for everyone whose exposure
+    reached their personal threshold (fractional-threshold rule, Watts 2002)."""
+    chance = -np.expm1(-hazard)
+    if mech.social_contagion and p.contagion == "threshold":
+        chance = np.where((exposure > 0) & (exposure >= threshold), 1.0, chance)
+    return chance
+
+
 def adopt(
     hazard: np.ndarray, u: np.ndarray, p: UsParams, mech: Mechanisms, exposure: np.ndarray, threshold: np.ndarray
 ) -> np.ndarray:
-    """Who acts today: P = 1 - exp(-hazard); with threshold contagion also everyone whose exposure
-    reached their personal threshold (fractional-threshold rule, Watts 2002)."""
-    acts = u < -np.expm1(-hazard)
-    if mech.social_contagion and p.contagion == "threshold":
-        acts |= (exposure > 0) & (exposure >= threshold)
-    return acts
+    """Who acts today: a uniform draw ``u`` below the chance of acting (`act_chance`)."""
+    return u < act_chance(hazard, p, mech, exposure, threshold)
+
+
+def expected_signups(
+    not_joined: np.ndarray, chance: np.ndarray, in_store: bool, verify_chance: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sign-ups among the people an agent stands for, in expectation: of the share ``not_joined`` who never
+    had an account, a share ``chance`` acts today if the app is in the store, and of those the verified
+    ones join (the others are blocked). Returns (share joining today, share still without an account).
+
+    Followers react to these shares, not to the agent's own draw: an agent stands for hundreds or
+    thousands of people, and a real user's followee is one of them, who joined with this chance. A 0/1
+    signal would make all those people sign up together and turn contagion into a lumpy branching
+    process whose outcome depends on how many agents there are."""
+    acting = not_joined * chance * float(in_store)
+    return (acting * verify_chance).astype(np.float32), (not_joined - acting).astype(np.float32)
 
 
 def stay_utility(
@@ -298,6 +320,7 @@ class UsUsers:
         self.activated_day = np.full(n, LONG_AGO, dtype=np.int32)  # last (re)activation
         self.activated_day[regulars] = -round(p.pre_surge_tenure_days)
         self.join_signal = np.zeros(n, dtype=np.float32)  # decaying "just moved to RedNote" signal
+        self.not_joined = (self.state == NONE).astype(np.float32)  # share of the agent's people without an account
         self.engagement = np.zeros(n, dtype=np.float32)  # remembered replies per day (real)
         self.moderation = np.zeros(n, dtype=np.float32)  # remembered held/removed posts per day
         self.cn_followers = np.zeros(n, dtype=np.int32)  # agent-level cross-cultural ties received
@@ -311,6 +334,9 @@ class UsUsers:
         self.activated_today = np.zeros(n, dtype=bool)
         self.blocked_today = np.zeros(n, dtype=bool)
         self.posts_today = 0
+        self.expected_posts = 0.0
+        self.expected_signups = 0.0  # today's sign-ups in expectation (agents): the newcomers arriving
+        self.use_chance = np.zeros(n, dtype=np.float32)
         s0 = min(p.other_initial_share, 0.99)
         self.other_base_rate = p.other_lapse * s0 / (1.0 - s0)  # keeps the other app's share steady
         memory = p.exposure_memory_days
@@ -318,8 +344,9 @@ class UsUsers:
         self.memory_decay = float(np.exp(-1.0 / p.engagement_memory_days))
         # -- what is measured over the run
         self.cumulative_signups = 0
-        self.retention_hits = dict.fromkeys(RETENTION_DAYS, 0)
+        self.retention_hits = dict.fromkeys(RETENTION_DAYS, 0.0)
         self.retention_cohort = dict.fromkeys(RETENTION_DAYS, 0)
+        self.retention_by_day: list[np.ndarray] = []  # per day: users by days since their own sign-up (sim.cohorts)
 
     # ----------------------------------------------------------------------------------------------
     def decide(self, today: Day) -> Posts:
@@ -337,8 +364,8 @@ class UsUsers:
         salience = np.where(self.is_creator, today.creator_salience, today.salience).astype(np.float32)
         hazard = join_hazard(p, mech, salience, self.motive, self.creator_multiplier, 1.0 - tiktok_works, exposure) * rednote
         u_join = streams.uniform("us.join", day, n)
-        acts = adopt(hazard, u_join, p, mech, exposure, self.threshold)
-        joins = acts & (self.state == NONE) & today.rednote_in_store
+        chance = act_chance(hazard, p, mech, exposure, self.threshold)
+        joins = (u_join < chance) & (self.state == NONE) & today.rednote_in_store
         if today.verify_new_accounts:
             verified = self.has_credentials & (streams.uniform("us.verify", day, n) >= self.verification_friction)
             self.blocked_today = joins & ~verified
@@ -350,6 +377,9 @@ class UsUsers:
             dormant = self.state == DORMANT
             ret_hazard = (p.dormant_return_base * rednote) + p.dormant_return_multiplier * hazard
             returns = dormant & adopt(ret_hazard, u_join, p, mech, exposure, self.threshold)
+        verify_chance = self.has_credentials * (1.0 - self.verification_friction) if today.verify_new_accounts else 1.0
+        newly, self.not_joined = expected_signups(self.not_joined, chance, today.rednote_in_store, verify_chance)
+        self.expected_signups = float(newly.sum(dtype=np.float64))
 
         # -- staying a member or lapsing, and opening RedNote today (members at the start of the day;
         #    computed on their rows only)
@@ -358,10 +388,17 @@ class UsUsers:
         utility = self.stay_utility_of(idx, today, active, tiktok_works) if (mech.lapse or mech.daily_use) else None
         if mech.lapse:
             lapses[idx] = streams.uniform("us.lapse", day, n)[idx] >= sigmoid(utility)
+        stay = idx[~lapses[idx]]
+        # chance that each member opens RedNote today (1 for new and returning members, and without the
+        # daily choice); its sum is the expected DAU
+        self.use_chance = np.zeros(n, dtype=np.float32)
         if mech.daily_use:
-            stay = ~lapses[idx]
+            self.use_chance[stay] = sigmoid(utility[~lapses[idx]] + p.use_shift) * rednote
             uses = np.zeros(n, dtype=bool)
-            uses[idx[stay]] = streams.uniform("us.use", day, n)[idx[stay]] < sigmoid(utility[stay] + p.use_shift) * rednote
+            uses[stay] = streams.uniform("us.use", day, n)[stay] < self.use_chance[stay]
+        else:
+            self.use_chance[stay] = 1.0
+        self.use_chance[joins | returns] = 1.0
         self.state[lapses] = DORMANT
         self.state[self.blocked_today] = BLOCKED
         self.state[joins | returns] = ACTIVE
@@ -371,8 +408,9 @@ class UsUsers:
         # a new or returning member opens the app that day; without the daily choice every member does
         self.uses_today = (uses | joins | returns) if mech.daily_use else self.state == ACTIVE
         self.last_use_day[self.uses_today] = day
-        # Followers notice sign-ups ("I just joined RedNote"), not quiet returns.
-        self.join_signal = np.minimum(self.join_signal * self.signal_decay + joins, 1.0).astype(np.float32)
+        # Followers notice sign-ups ("I just joined RedNote"), not quiet returns: the expected share of the
+        # agent's people who signed up recently (at most 1: the shares joining sum to at most 1).
+        self.join_signal = (self.join_signal * self.signal_decay + newly).astype(np.float32)
 
         self._use_tiktok_and_other(today)
         return self._post(day)
@@ -439,6 +477,7 @@ class UsUsers:
         # per-user draw, so which posts break the rules is common across scenarios
         violating = streams.uniform("us.violation", day, self.n)[authors] < self.topic_violation[topics]
         self.posts_today = int(authors.size)
+        self.expected_posts = float(np.dot(self.use_chance, prob))  # over who opens the app and who posts
         return Posts(authors, topics, violating, np.full(authors.size, day, np.int32))
 
     # ----------------------------------------------------------------------------------------------
@@ -447,6 +486,7 @@ class UsUsers:
         self.state[decisions.blocked] = BLOCKED
         self.state[decisions.banned] = BANNED
         self.uses_today[decisions.blocked] = self.uses_today[decisions.banned] = False  # a shut account is not a user
+        self.use_chance[decisions.blocked] = self.use_chance[decisions.banned] = 0.0
 
     def can_be_seen(self, authors: np.ndarray) -> np.ndarray:
         """Whether posts by these authors can still reach viewers (their account exists and is not shut)."""
@@ -477,7 +517,10 @@ class UsUsers:
             if day >= d:
                 cohort = self.signup_day == day - d
                 self.retention_cohort[d] += int(cohort.sum())
-                self.retention_hits[d] += int((cohort & on_rn).sum())
+                # in expectation over today's draw of who opens the app (the cohort's summed chances): the
+                # same retention without the draw's noise, which at small agent counts leaves days at 0
+                self.retention_hits[d] += float(self.use_chance[cohort].sum(dtype=np.float64))
+        self.retention_by_day.append(users_by_days_since_signup(self.signup_day, self.use_chance, day, max(RETENTION_DAYS)))
         return {
             "us_rednote_dau": int(on_rn.sum()),
             "us_rednote_members": counts[ACTIVE],
@@ -504,6 +547,14 @@ class UsUsers:
             d: (self.retention_hits[d] / self.retention_cohort[d]) if self.retention_cohort[d] else float("nan")
             for d in RETENTION_DAYS
         }
+
+    def retention_by_cohort(self, start: dt.date) -> CohortRetention:
+        """Retention of the weekly sign-up cohorts of this run (ISO weeks; ``start`` is the date of day 0),
+        in people: see `sim.cohorts`."""
+        width = max(RETENTION_DAYS) + 1
+        used = np.vstack(self.retention_by_day) if self.retention_by_day else np.zeros((0, width), np.int64)
+        signups = np.bincount(self.signup_day[self.signup_day >= 0], minlength=used.shape[0])[: used.shape[0]]
+        return by_week(used, signups, start, self.weight)
 
     def run_metrics(self) -> dict[str, float]:
         return {f"retention_day{d}": r for d, r in self.retention().items()}

@@ -47,6 +47,7 @@ class USUser(mesa.Agent):
         self.creator = False
         self.state, self.signup_day, self.activated_day = NONE, -1, -(10**6)
         self.signal = self.engagement = self.moderation = 0.0
+        self.not_joined = self.use_chance = 0.0  # expected shares of the people the agent stands for
         self.strikes = self.true_strikes = self.cn_followers = 0
         self.tiktok_installed, self.tiktok_active = True, rng.random() < self.tiktok_propensity
         self.other_active = rng.random() < p.other_initial_share
@@ -68,7 +69,7 @@ class CNUser(mesa.Agent):
         nationalist = rng.random() < p.nationalist_share
         a = rng.normal(-0.5, 0.2) if nationalist else rng.normal(0.6 * self.openness + 0.1, 0.2)
         self.attitude = min(max(a, -1), 1)
-        self.active, self.aware_day, self.signal = False, -1, 0.0
+        self.active, self.aware, self.curious, self.signal = False, 0.0, 0.0, 0.0
         self.following: list[CNUser] = []
 
 
@@ -107,6 +108,9 @@ class OracleModel(mesa.Model):
             u.state = DORMANT
         for u in self._weighted(accounts, [(0.05 + u.literacy) * math.exp(u.taste) for u in accounts], n_dau):
             u.state, u.activated_day, u.uses = ACTIVE, -round(p.pre_surge_tenure_days), True
+        for u in self.us:
+            u.not_joined, u.newly = float(u.state == NONE), 0.0
+        self.pass_share = 1.0
         self.us_sched, self.plat = build_us_schedule(s), build_platform_schedule(s)
         self.capacity, self.tightening = plat.moderation.review_capacity, 0.0
         self.backlog: deque = deque()
@@ -185,6 +189,7 @@ class OracleModel(mesa.Model):
         # 3-4. US decisions, synchronous: exposure, friends and utility from the state at the start of the day
         start = {u: (u.state, u.signal) for u in self.us}
         joins = []
+        arrivals = 0.0  # expected sign-ups today (agents)
         for u in self.us:
             k = len(u.following)
             expo = sum(start[v][1] for v in u.following) / k if k else 0.0
@@ -201,7 +206,11 @@ class OracleModel(mesa.Model):
             h *= rn
             thresh = mech.social_contagion and p.contagion == "threshold" and expo > 0 and expo >= u.threshold
             st = start[u][0]
-            u.uses = False
+            u.uses, u.use_chance = False, 0.0
+            acting = u.not_joined * (1.0 if thresh else 1 - math.exp(-h)) * rn_store
+            verify = u.credentials * (1 - s.platform.real_name.verification_friction) if self.plat.verify_new_accounts[d] else 1.0
+            u.newly, u.not_joined = acting * verify, u.not_joined - acting
+            arrivals += u.newly
             if st == NONE and (r.random() < 1 - math.exp(-h) or thresh) and rn_store:
                 if self.plat.verify_new_accounts[d] and not (
                     u.credentials and r.random() >= s.platform.real_name.verification_friction
@@ -214,7 +223,7 @@ class OracleModel(mesa.Model):
                 and mech.dormant_return
                 and (r.random() < 1 - math.exp(-(p.dormant_return_base * rn + p.dormant_return_multiplier * h)) or thresh)
             ):
-                u.state, u.activated_day, u.uses = ACTIVE, d, True
+                u.state, u.activated_day, u.uses, u.use_chance = ACTIVE, d, True, 1.0
             elif st == ACTIVE and (mech.lapse or mech.daily_use):
                 q = max(tq, gq) if u.grey else tq
                 a = d - u.activated_day
@@ -229,16 +238,18 @@ class OracleModel(mesa.Model):
                 if mech.lapse and r.random() >= 1 / (1 + math.exp(-util)):
                     u.state = DORMANT
                 elif mech.daily_use:
-                    u.uses = r.random() < rn / (1 + math.exp(-(util + p.use_shift)))
+                    u.use_chance = rn / (1 + math.exp(-(util + p.use_shift)))
+                    u.uses = r.random() < u.use_chance
+                else:
+                    u.use_chance = 1.0
         for u in joins:
-            u.state, u.signup_day, u.activated_day, u.uses = ACTIVE, d, d, True
+            u.state, u.signup_day, u.activated_day, u.uses, u.use_chance = ACTIVE, d, d, True, 1.0
         if not mech.daily_use:
             for u in self.us:
                 u.uses = u.state == ACTIVE
-        joined = set(joins)
         decay = 1.0 if p.exposure_memory_days is None else math.exp(-1 / p.exposure_memory_days)
         for u in self.us:
-            u.signal = min(1.0, u.signal * decay + (u in joined))
+            u.signal = u.signal * decay + u.newly  # followers see the expected share who signed up
             if u.tiktok_installed:
                 u.tiktok_installed = r.random() >= p.device_churn
             elif in_store:
@@ -264,6 +275,9 @@ class OracleModel(mesa.Model):
         if mech.moderation:
             manual = min(1, mod.manual_share_foreign * (1 - mod.translation_accuracy_gain * tq) * (1 + self.tightening))
             det, fp = self._machine(tq)
+            if posts:
+                v = sum(q[2] for q in posts) / len(posts)
+                self.pass_share = (1 - manual) * (1 - v * det - (1 - v) * fp)
             for post in posts:
                 if mod.max_hold_days > 0 and r.random() < manual:
                     self.backlog.append(post)
@@ -284,13 +298,14 @@ class OracleModel(mesa.Model):
         # Chinese users
         c = s.cn_users
         vis = self.plat.visibility[d]
-        foreign = len(published) * self.w_us * vis
+        expected_posts = sum(u.use_chance * (p.creator_post_prob if u.creator else p.post_prob) for u in self.us)
+        expected_out = expected_posts * (self.pass_share if mech.moderation else 1.0) + len(released)
+        foreign = expected_out * self.w_us * vis
         cn_posts = s.population.cn_people * s.population.cn_daily_use * c.posts_per_user_per_day
         feed = foreign / (foreign + cn_posts)
+        seen = arrivals * self.w_us * vis  # the arrivals introducing themselves
         trending = (
-            foreign**c.trend_steepness / (foreign**c.trend_steepness + c.trend_half_posts**c.trend_steepness)
-            if foreign > 0
-            else 0.0
+            seen**c.trend_steepness / (seen**c.trend_steepness + c.trend_half_signups**c.trend_steepness) if seen > 0 else 0.0
         )
         cstart = {v: v.signal for v in self.cn}
         weights = np.array([c.topic_appeal.as_tuple()[q[1]] * self.reach[q[0].index] for q in published]) if published else None
@@ -301,15 +316,13 @@ class OracleModel(mesa.Model):
             v.active = r.random() < v.daily_use
             k = len(v.following)
             expo = sum(cstart[w] for w in v.following) / k if k else 0.0
-            noticed = v.aware_day < 0 and r.random() < 1 - math.exp(
-                -(c.trend_rate * trending + c.awareness_peer_influence * expo)
-            )
-            if noticed:
-                v.aware_day = d
-            v.signal = min(1.0, v.signal * math.exp(-1 / 7) + noticed)
+            # the share of the agent's people who notice today (an expected value, not a draw)
+            noticed = (1 - v.aware) * (1 - math.exp(-trending * (c.trend_rate + c.awareness_peer_influence * expo)))
+            v.aware, v.curious = v.aware + noticed, v.curious * cdecay + noticed
+            v.signal = v.signal * math.exp(-1 / 7) + noticed
             wel = hos = 0
             if mech.chinese_reactions and published:
-                cur = cdecay ** max(d - v.aware_day, 0) if v.aware_day >= 0 else 0.0
+                cur = v.curious
                 lam = v.active * vis * (c.views_when_curious * v.openness * cur + c.views_from_feed * feed)
                 for _ in range(r.poisson(lam)):
                     i = int(

@@ -165,7 +165,8 @@ def test_the_shipped_history_peaks_in_the_surge_week_and_drops_within_days_of_ti
     for r in results:
         dau = r.series["us_rednote_dau"]
         assert day(1, 13) <= int(np.argmax(dau)) <= day(1, 19)  # the peak is in the week of 13-19 Jan
-        assert dau[day(1, 21) : day(1, 24) + 1].mean() < 0.6 * dau.max()  # a sharp drop after the return and the pause
+        assert dau[day(1, 20)] < 0.8 * dau[day(1, 19)]  # the day after TikTok's return, use falls by a fifth or more
+        assert dau[day(1, 24)] < 0.6 * dau.max()  # and keeps falling: within five days, below 60 % of the peak
 
 
 def test_the_shipped_history_loses_sign_ups_within_a_week_of_tiktoks_return_to_the_stores(shipped):

@@ -30,4 +30,5 @@ def test_vectorized_model_and_object_oracle_agree_in_distribution():
         assert not np.array_equal(a, b)  # independent random numbers: only distributions can agree
         se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
         assert abs(a.mean() - b.mean()) < 3.5 * se, (k, a.mean(), b.mean(), se)
-        assert abs(a.mean() / b.mean() - 1) < 0.35, k
+        # and no gross scale error, beyond what the noise of rare events (a few removed posts a run) allows
+        assert abs(a.mean() / b.mean() - 1) < 0.35 + 2 * se / b.mean(), k

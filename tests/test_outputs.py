@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from sim import output
 from sim.cli import main
 from sim.model import REPORTERS
 from sim.scenario import load_scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 REQUIRED_COLUMNS = [
     "run",
@@ -80,7 +81,7 @@ def test_summary_reports_median_and_band_of_each_headline(ensemble_dir):
 
 
 def test_plots_and_resolved_scenario_are_written(ensemble_dir):
-    for name in ("us_rednote.png", "platform_mix.png", "moderation.png"):
+    for name in ("us_rednote.png", "platform_mix.png", "moderation.png", "retention.png", "retention_by_cohort.png"):
         data = (ensemble_dir / "plots" / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     resolved = load_scenario(ensemble_dir / "scenario.resolved.yaml")
@@ -88,6 +89,46 @@ def test_plots_and_resolved_scenario_are_written(ensemble_dir):
     assert resolved == original
     text = (ensemble_dir / "scenario.resolved.yaml").read_text()
     assert "# package_version: 0.1.0" in text and "seed: 11" in text and "# command: run.py" in text
+
+
+def test_retention_by_cohort_csv_has_weekly_cohorts_with_bands(ensemble_dir):
+    with (ensemble_dir / "retention_by_cohort.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == output.RETENTION_BY_COHORT_COLUMNS
+    keys = [(dt.date.fromisoformat(r["cohort_start"]), int(r["day_since_signup"])) for r in rows]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # by cohort, then day since sign-up
+    starts = sorted({k for k, _ in keys})
+    assert starts[0] == dt.date(2025, 1, 1) and all(s.weekday() == 0 for s in starts[1:])  # ISO weeks
+    assert dt.date(2025, 1, 13) in starts and starts[-1] == dt.date(2025, 5, 5)  # the horizon ends Sat 10 May
+    for r in rows:
+        start, end, day = (
+            dt.date.fromisoformat(r["cohort_start"]),
+            dt.date.fromisoformat(r["cohort_end"]),
+            int(r["day_since_signup"]),
+        )
+        assert end - start <= dt.timedelta(days=6) and start + dt.timedelta(days=day) <= dt.date(2025, 5, 10) and day <= 90
+        assert 0 <= int(r["runs"]) <= 3 and float(r["observed_people"]) <= float(r["cohort_people"])
+        if r["retention_median"]:
+            assert 0 <= float(r["retention_p10"]) <= float(r["retention_median"]) <= float(r["retention_p90"]) <= 1
+        else:
+            assert r["runs"] == "0"
+    surge = [r for r in rows if r["cohort_start"] == "2025-01-13"]
+    assert [int(r["day_since_signup"]) for r in surge] == list(range(91)) and {r["runs"] for r in surge} == {"3"}
+    assert float(surge[0]["cohort_people"]) > 1e5 and float(surge[30]["retention_median"]) < float(surge[1]["retention_median"])
+    report = (ensemble_dir / "report.html").read_text()
+    assert "Retention by week of sign-up" in report and "retention_by_cohort.csv" in report
+    assert report.count('alt="retention_by_cohort"') == 1
+
+
+def test_every_file_of_a_run_is_in_the_readme_outputs_table(ensemble_dir):
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("### Outputs")[1].split("\n\n")[1]
+    written = {
+        p.relative_to(ensemble_dir).as_posix() for p in ensemble_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
+    }
+    assert {"retention_by_cohort.csv", "plots/retention_by_cohort.png"} <= written
+    missing = [name for name in written if f"`{name}`" not in table]
+    assert not missing, f"written by a run but not in README's outputs table: {missing}"
 
 
 def test_interrupted_writing_leaves_no_complete_looking_result_and_keeps_the_old_one(tmp_path, monkeypatch, capsys):

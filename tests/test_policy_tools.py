@@ -128,12 +128,14 @@ def test_whatif_runs_base_and_variant_on_common_random_numbers(tmp_path, monkeyp
 # 3. HTML reports ------------------------------------------------------------------------------------
 def test_run_report_is_self_contained_with_caveats_and_notes(run_dir):
     text = (run_dir / "report.html").read_text()
-    assert text.count("data:image/png;base64,") == 4
+    figures = sorted(p.stem for p in (run_dir / "plots").glob("*.png"))
+    assert len(figures) == 5 and text.count("data:image/png;base64,") == 5  # every plot, embedded
+    assert all(f'alt="{name}"' in text for name in figures)
     assert not re.search(r"""(src|href)=["'](https?:|//|[^d#])""", text)  # nothing to fetch, offline
     assert "How to read this" in text and "projection" in text and "Data vs projection" in text
     assert (
         "2 runs: the 10-90 % bands are rough" in text
-        and "1,000 agents: fewer than the 200,000 the historical scenario is validated at" in text
+        and "1,000 agents: fewer than the 20,000 from which results are tested not to depend on the agent count" in text
     )
     assert "18 Jan 2025" in text and "TikTok dark" in text
 
@@ -248,7 +250,7 @@ def test_few_runs_and_a_small_model_are_warned_about(tmp_path, capsys):
     assert main([HIST, "--agents", "1000", "--days", "5", "--runs", "3", "--out", str(tmp_path / "o")]) == 0
     err = capsys.readouterr().err
     assert "warning: 3 runs: the 10-90 % bands are rough below 10 runs" in err
-    assert "warning: 1,000 agents: fewer than the 200,000" in err
+    assert "warning: 1,000 agents: fewer than the 20,000" in err
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["caveats"][0].startswith("3 runs")
     assert output.caveats(load_scenario(HIST), 15) == []
 

@@ -93,6 +93,28 @@ def test_threshold_contagion_joins_everyone_at_or_above_threshold():
     assert acts.tolist() == [False, False, True, True]  # zero exposure never triggers
 
 
+def test_expected_signups_match_loop_and_are_the_mean_over_the_people_an_agent_stands_for():
+    """Followers see the expected share of an agent's people who signed up: of those still without an
+    account, the acting share, of whom the verified ones join (the rest are blocked)."""
+    n = 60
+    not_joined, chance, verify = RNG.random(n).astype(np.float32), RNG.random(n), RNG.random(n)
+    newly, left = us_users.expected_signups(not_joined, chance, True, verify)
+    for i in range(n):
+        assert newly[i] == pytest.approx(not_joined[i] * chance[i] * verify[i], rel=1e-5)
+        assert left[i] == pytest.approx(not_joined[i] * (1 - chance[i]), rel=1e-5)
+    assert not us_users.expected_signups(not_joined, chance, False, verify)[0].any()  # nobody installs it
+    # 3 000 people behind one agent, each drawing for themselves over days of changing chances
+    people, share, joined = 3_000, np.ones(1, dtype=np.float32), np.zeros(3_000, dtype=bool)
+    total = 0.0
+    for c in (0.01, 0.2, 0.5, 0.05):
+        acting = ~joined & (RNG.random(people) < c)
+        joined |= acting
+        newly, share = us_users.expected_signups(share, np.array([c]), True, 1.0)
+        total += float(newly[0])
+    assert abs(joined.mean() - total) < 4 * 0.5 / math.sqrt(people)
+    assert share[0] == pytest.approx(1 - total, rel=1e-5)
+
+
 def test_stay_utility_matches_loop_and_switches():
     p, n = UsUsers(), 50
     kw = {

@@ -193,24 +193,29 @@ def test_the_view_in_a_real_browser(page):
     assert page.outside_requests == [], page.outside_requests
 
 
-def request(address: str, headers: dict[str, str], path: str = "/") -> int:
+def request(address: str, headers: dict[str, str], path: str = "/", answer: dict | None = None) -> int:
+    """The status of a GET; the response's headers go into ``answer`` (lower-case names)."""
     url = urlparse(address)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     connection.putrequest("GET", path, skip_host=True)
     for key, value in headers.items():
         connection.putheader(key, value)
     connection.endheaders()
-    status = connection.getresponse().status
+    response = connection.getresponse()
+    if answer is not None:
+        answer.update((k.lower(), v) for k, v in response.getheaders())
     connection.close()
-    return status
+    return response.status
 
 
-def websocket(address: str, origin: str | None) -> int:
+def websocket(address: str, origin: str | None, extensions: str | None = None, answer: dict | None = None) -> int:
     upgrade = {"Host": address.removeprefix("http://"), "Connection": "Upgrade", "Upgrade": "websocket",
                "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
     if origin is not None:
         upgrade["Origin"] = origin
-    return request(address, upgrade, "/jupyter/api/kernels/k/channels?session_id=s")
+    if extensions is not None:
+        upgrade["Sec-WebSocket-Extensions"] = extensions
+    return request(address, upgrade, "/jupyter/api/kernels/k/channels?session_id=s", answer)
 
 
 def test_only_this_address_and_its_own_pages():
@@ -231,6 +236,10 @@ def check_host_and_origin(server: str) -> None:
     assert websocket(server, f"http://localhost:{port}") == 101
     for origin in ("http://evil.example", f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}", "null", None):
         assert websocket(server, origin) == 403, origin
+    # the PNG images are not deflated a second time (sim.view.server.without_websocket_compression)
+    answer: dict[str, str] = {}
+    assert websocket(server, f"http://127.0.0.1:{port}", "permessage-deflate; client_max_window_bits", answer) == 101
+    assert "sec-websocket-extensions" not in answer, answer
 
 
 def children(pid: int) -> list[int]:

@@ -168,13 +168,28 @@ class LocalOnly:
 
 
 def child_main(port: int) -> None:
-    """``python -m sim.view.server PORT``: Solara's server with `LocalOnly` outermost."""
+    """``python -m sim.view.server PORT``: Solara's server with `LocalOnly` outermost and websocket
+    compression off (`without_websocket_compression`)."""
     os.environ.update(SOLARA_APP=APP, SERVER_NAME=HOST, SERVER_PORT=str(port))  # as `solara run` sets them, but
     import solara.server.starlette  # before this import, which loads the app named by SOLARA_APP
     from solara.__main__ import run
 
     solara.server.starlette.app.add_middleware(LocalOnly, port=port)
+    without_websocket_compression()
     run.main(args=solara_arguments(port), prog_name="solara run", standalone_mode=True)
+
+
+def without_websocket_compression() -> None:
+    """Uvicorn's servers from now on without permessage-deflate. The view's traffic is a few PNG images a
+    day to a browser on this machine: deflating them again (Solara's ``solara run`` has no option for it)
+    cost the server ~8 ms a day, and the browser as much to inflate, for nothing."""
+    import uvicorn
+
+    class Config(uvicorn.Config):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **{**kwargs, "ws_per_message_deflate": False})
+
+    uvicorn.Config = Config  # solara.__main__ builds its server with uvicorn.Config(**kwargs)
 
 
 if __name__ == "__main__":
