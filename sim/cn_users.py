@@ -16,8 +16,9 @@ What a Chinese user does each day (`CnUsers.observe` then `CnUsers.decide`, all 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
@@ -26,6 +27,7 @@ from sim.events import Day
 from sim.params import CnUsers as CnParams
 from sim.params import Mechanisms, Population
 from sim.results import Headline, Output
+from sim.rng import choose, poisson_draw, ranks
 from sim.streams import Streams
 from sim.us_users import Posts, beta_with_mean
 
@@ -65,34 +67,73 @@ def notice_hazard(p: CnParams, salience: float, exposure: np.ndarray) -> np.ndar
     topic while it is hot. Without that, a vanishing share of "aware" users before the surge (a
     hundredth of a person, which only a share-valued state can have) would grow exponentially by word of
     mouth alone and set the level of attention in January (the "atto-fox" problem of mean-field models)."""
-    return (salience * (p.trend_rate + p.awareness_peer_influence * exposure)).astype(np.float64)
+    return noticing(salience, p.trend_rate, p.awareness_peer_influence, np.asarray(exposure, dtype=np.float64))
 
 
-def notice(
-    aware: np.ndarray, curious: np.ndarray, signal: np.ndarray, hazard: np.ndarray, curiosity_decay: float, signal_decay: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@nb.njit(cache=True)
+def noticing(salience, trend_rate, peer, exposure):  # pragma: no cover - compiled
+    """`notice_hazard` with the parameters spelled out (scalars or arrays)."""
+    return salience * (trend_rate + peer * exposure)
+
+
+@nb.njit(cache=True)
+def notice(aware, curious, signal, hazard, curiosity_decay, signal_decay):  # pragma: no cover - compiled
     """One day of noticing, as shares of the people each agent stands for: of those not yet aware, a share
     ``1 - exp(-hazard)`` notices today. Returns the new (aware, curious, signal): ``curious`` is the
     curiosity of the agent's people (1 for each who noticed today, fading by ``curiosity_decay`` a day),
-    ``signal`` what followers see (noticed recently, fading by ``signal_decay`` a day).
+    ``signal`` what followers see (noticed recently, fading by ``signal_decay`` a day). Scalars or arrays.
 
     Why shares and not a draw per agent: at a few thousand Chinese agents the first noticers would be
     single agents, each standing for tens of thousands of users, and a contagion started by one agent is
     all or nothing; real attention among 300 M users has no such lumps. Every share stays in [0, 1]."""
     newly = (1.0 - aware) * -np.expm1(-hazard)
-    return (
-        (aware + newly).astype(np.float32),
-        (curious * curiosity_decay + newly).astype(np.float32),
-        (signal * signal_decay + newly).astype(np.float32),
-    )
+    return aware + newly, curious * curiosity_decay + newly, signal * signal_decay + newly
 
 
 def view_rate(
     p: CnParams, active: np.ndarray, openness: np.ndarray, curiosity: np.ndarray, visibility: float, feed_share: float
 ) -> np.ndarray:
     """Expected foreign posts each user views today."""
-    seek = p.views_when_curious * openness * curiosity
-    return (active * visibility * (seek + p.views_from_feed * feed_share)).astype(np.float64)
+    return viewing(active, openness, curiosity, visibility, p.views_when_curious, p.views_from_feed * feed_share)
+
+
+@nb.njit(cache=True)
+def viewing(active, openness, curiosity, visibility, when_curious, from_feed):  # pragma: no cover - compiled
+    """`view_rate` with the parameters spelled out: curious users seek posts out, everyone meets some in the
+    feed (``from_feed``: views from the feed at today's foreign share). Scalars or arrays."""
+    return active * visibility * (when_curious * openness * curiosity + from_feed)
+
+
+CHUNK = 1 << 16
+"""Float sums over users are added in fixed chunks of rows, in chunk order: the same for any thread count."""
+
+
+@nb.njit(cache=True)
+def _attention_and_views(
+    key, active_u, daily_use, aware, curious, signal, exposure, salience, trend_rate, peer, curiosity_decay, signal_decay,
+    openness, visibility, when_curious, from_feed, draw_views, active, views, sought,
+):  # fmt: skip  # pragma: no cover - compiled
+    """Steps 1-3 of a Chinese user's day for every user i (stream ``cn.day``): opens RedNote (slot 0, drawn
+    for everyone in one vectorised pass: ``active_u``), the
+    shares who notice (`notice`, from the start-of-day ``exposure``), and, if active and there are
+    posts to see, the foreign posts viewed (Poisson, slot 1). ``sought[c]``: the expected views sought out
+    by curious users in chunk c of `CHUNK` rows (the hashtag-views proxy)."""
+    k0, k1, day1 = key
+    n = active.size
+    for c in range(sought.size):
+        total = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            on = active_u[i] < daily_use[i]
+            active[i] = on
+            hazard = noticing(salience, trend_rate, peer, exposure[i])
+            aware[i], curious[i], signal[i] = notice(aware[i], curious[i], signal[i], hazard, curiosity_decay, signal_decay)
+            views[i] = 0
+            if on:
+                seek = viewing(1.0, openness[i], curious[i], visibility, when_curious, 0.0)
+                total += seek
+                if draw_views:
+                    views[i] = poisson_draw(k0, k1, day1, i, 1, seek + visibility * from_feed)
+        sought[c] = total
 
 
 def reaction_probabilities(
@@ -174,6 +215,8 @@ class CnUsers:
         hostile = np.clip(rng.normal(-0.5, 0.2, n), -1, 1)
         self.attitude = np.where(self.nationalist, hostile, friendly).astype(np.float32)
         self.active = np.zeros(n, dtype=bool)
+        self.dau = 0
+        self._active_u = np.empty(n, dtype=np.float64)  # today's cn.day slot-0 draws (reused buffer)
         self.aware = np.zeros(n, dtype=np.float32)  # share of the agent's people who have noticed the newcomers
         self.curious = np.zeros(n, dtype=np.float32)  # their curiosity (1 on the day of noticing, then fading)
         self.notice_signal = np.zeros(n, dtype=np.float32)  # noticed recently: what their followers see
@@ -223,47 +266,43 @@ class CnUsers:
     ) -> Reactions:
         p, n, day, streams = self.p, self.n, today.day, self.streams
         _, arrivals, feed_share, translation_quality = feed
-        self.active = streams.uniform("cn.active", day, n) < self.daily_use
         # the hashtag trends with the arrivals introducing themselves (#TikTokRefugee), not with the posts
         # of US users who were on RedNote before
         salience = trend_salience(arrivals, p.trend_half_signups, p.trend_steepness)
-        self.aware, self.curious, self.notice_signal = notice(
-            self.aware, self.curious, self.notice_signal, notice_hazard(p, salience, self.exposure),
-            self.curiosity_decay, self.signal_decay,
+        views, sought = np.empty(n, np.int64), np.empty(-(-n // CHUNK), np.float64)
+        reacting = self.mech.chinese_reactions
+        _attention_and_views(
+            streams.kernel("cn.day", day), streams.uniforms_all("cn.day", day, n, out=self._active_u), self.daily_use, self.aware, self.curious, self.notice_signal, self.exposure,
+            salience, p.trend_rate, p.awareness_peer_influence, self.curiosity_decay, self.signal_decay, self.openness,
+            today.visibility if reacting else 0.0, p.views_when_curious, p.views_from_feed * feed_share,
+            reacting and authors.size > 0, self.active, views, sought,
         )  # fmt: skip
-
-        empty = Reactions(
-            0, 0.0, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, dtype=bool)
-        )
-        # Only active users view, so rates and draws are computed on their rows (a zero Poisson rate
-        # draws nothing from the stream: the views are the same as from a full-length draw).
         on = np.flatnonzero(self.active)
-        if not self.mech.chinese_reactions:
-            self._drift(on, np.zeros(n), np.zeros(n), feed_share)
-            return empty
-        seek = view_rate(p, self.active[on], self.openness[on], self.curious[on], today.visibility, 0.0)
-        rate = seek + today.visibility * p.views_from_feed * feed_share  # = view_rate(..., feed_share)
-        hashtag_views = float(np.sum(seek, dtype=np.float64))  # expected views sought out (also of older posts)
-        viewer = np.repeat(on, streams.get("cn.views", day).poisson(rate)) if authors.size else np.zeros(0, np.int64)
+        self.dau = on.size
+        hashtag_views = float(sought.sum())  # expected views sought out (also of older posts)
+        viewers = on[views[on] > 0]
+        viewer, v = ranks(viewers, views[viewers])  # one row per view: the viewer and its number v
         if viewer.size == 0:
-            self._drift(on, np.zeros(n), np.zeros(n), feed_share)
-            return replace(empty, hashtag_views=hashtag_views)
-        rng = streams.get("cn.reactions", day)
+            self._drift(on, viewer, np.zeros(0, bool), np.zeros(0, bool), feed_share)
+            return Reactions(
+                0, hashtag_views, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2,
+                np.zeros(0, dtype=bool),
+            )  # fmt: skip
+        # view v of a viewer draws slots 5v..5v+4 of ``cn.reactions`` (`sim.streams`)
         appeal = np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach[authors]
-        cum = np.cumsum(appeal)
-        post = np.minimum(np.searchsorted(cum, rng.random(viewer.size) * cum[-1], side="right"), authors.size - 1)
+        post = choose(streams.key("cn.reactions"), day, viewer, np.cumsum(appeal), 5 * v)
         topic = topics[post]
         welcome_p, hostile_p = reaction_probabilities(
             p, self.mech, topic, self.attitude[viewer], self.english[viewer], translation_quality
         )
-        u = rng.random((4, viewer.size))
+        u = [streams.uniforms("cn.reactions", day, viewer, 5 * v + slot) for slot in (1, 2, 3, 4)]
         welcome = u[0] < welcome_p
         hostile = ~welcome & (u[0] < welcome_p + hostile_p)
         reply = welcome & (u[1] < p.reply_share_when_welcoming)
-        follow = welcome & (u[2] < p.follow_given_welcome)
         complaint = hostile & (u[1] < p.complaint_given_hostile)
+        follow = welcome & (u[2] < p.follow_given_welcome)
         author = authors[post].astype(np.int64)
-        self._drift(on, np.bincount(viewer, welcome, n), np.bincount(viewer, hostile, n), feed_share)
+        self._drift(on, viewer, welcome, hostile, feed_share)
         return Reactions(
             views=int(viewer.size),
             hashtag_views=hashtag_views,
@@ -276,19 +315,25 @@ class CnUsers:
             follow_back=u[3][follow] < p.follow_back,
         )
 
-    def _drift(self, on: np.ndarray, welcomes: np.ndarray, hostile: np.ndarray, feed_share: float) -> None:
-        """Attitude drift of the active users ``on`` (the others neither view nor see a diluted feed)."""
-        if self.mech.attitude_drift:
-            self.attitude[on] = drift_attitude(
-                self.p, self.attitude[on], welcomes[on], hostile[on], self.active[on], self.openness[on], feed_share
-            )
+    def _drift(self, on: np.ndarray, viewer: np.ndarray, welcome: np.ndarray, hostile: np.ndarray, feed_share: float) -> None:
+        """Attitude drift: of every active user ``on`` when foreigners dilute the feed beyond the tolerance,
+        else only of today's viewers (for everyone else nothing changes). ``viewer``: one row per view."""
+        p = self.p
+        if not self.mech.attitude_drift:
+            return
+        rows = on if feed_share > p.dilution_tolerance else viewer[np.flatnonzero(np.diff(viewer, prepend=-1))]  # sorted
+        at = np.searchsorted(rows, viewer)
+        self.attitude[rows] = drift_attitude(
+            p, self.attitude[rows], np.bincount(at, welcome, rows.size), np.bincount(at, hostile, rows.size),
+            self.active[rows], self.openness[rows], feed_share,
+        )  # fmt: skip
 
     def measure(self, today: Day) -> dict[str, float]:
         """Today's agent-level values of `OUTPUTS`."""
         r = self.reactions
         assert r is not None
         return {
-            "cn_rednote_dau": int(self.active.sum()),
+            "cn_rednote_dau": self.dau,
             "cn_views_of_us_posts": r.views,
             "cn_hashtag_views": r.hashtag_views,
             "cn_welcomes": r.welcomes,

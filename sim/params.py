@@ -21,7 +21,7 @@ TOPICS = ("pets_culture", "lifestyle", "appearance", "politics", "entertainment"
 """Post topics: the categories of Li et al. 2025 (cultural/pets, appearance, political) plus RedNote's
 core lifestyle content and TikTok-style entertainment."""
 
-PARAMETER_SET_VERSION = "2025.3"
+PARAMETER_SET_VERSION = "2025.4"
 """Version of the default parameter set; bump it when a default changes (results then change)."""
 
 

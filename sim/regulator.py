@@ -150,33 +150,33 @@ class Regulator(mesa.Agent):
         if not self.mech.moderation:
             return Posts.empty(), self.today.decisions()
         p = self.params
-        rng = streams.get("regulator.review", day)
-        budget = _stochastic_round(self.capacity / self.us_weight, rng)
+        review = self._draws("regulator.review", day)
+        budget = _stochastic_round(self.capacity / self.us_weight, streams.uniforms("regulator.budget", day, [0])[0])
         # 1. complaints of yesterday (reviewed first)
         k = min(budget, len(self.complained))
         reviewed = self.complained.take(slice(0, k))
         removed = complaint_removes(
             reviewed.violating,
             self.complaint_counts[:k],
-            rng.random(k),
+            review(reviewed, 0),
             p.complaint_true_success,
             min(1.0, p.complaint_malicious_success * (1 + self.tightening)),
         )
         self.complained, self.complaint_counts = Posts.empty(), np.zeros(0, dtype=np.int64)
-        self._remove(reviewed.take(removed), rng)
+        self._remove(reviewed.take(removed), review, 3)
         budget -= k
         # 2. backlog, first in first out
         k = min(budget, len(self.backlog))
         batch, self.backlog = self.backlog.take(slice(0, k)), self.backlog.take(slice(k, None))
-        removed_b = np.where(batch.violating, rng.random(k) < p.manual_detection, rng.random(k) < p.manual_false_positive)
-        self._remove(batch.take(removed_b), rng)
+        removed_b = review(batch, 1) < np.where(batch.violating, p.manual_detection, p.manual_false_positive)
+        self._remove(batch.take(removed_b), review, 3)
         released = batch.take(~removed_b)
         # 3. held too long: the machine decides
         expired = (day - self.backlog.created) >= p.max_hold_days
         late, self.backlog = self.backlog.take(expired), self.backlog.take(~expired)
         detection, false_positive = self._machine_rates(today)
-        late_removed = machine_removes(late.violating, rng.random(len(late)), detection, false_positive)
-        self._remove(late.take(late_removed), rng)
+        late_removed = machine_removes(late.violating, review(late, 2), detection, false_positive)
+        self._remove(late.take(late_removed), review, 3)
         released = Posts.concat(released, late.take(~late_removed))
         self.today.reviews = int(reviewed.author.size + batch.author.size)
         return released, self.today.decisions()
@@ -188,10 +188,10 @@ class Regulator(mesa.Agent):
         if not self.mech.moderation:
             return posts, self.today.decisions()
         p, day = self.params, today.day
-        rng = self.streams.get("regulator.screen", day)
+        screen = self._draws("regulator.screen", day)
         quality = today.translation_quality
         manual = min(1.0, p.manual_share_foreign * (1.0 - p.translation_accuracy_gain * quality) * (1.0 + self.tightening))
-        held = rng.random(len(posts)) < manual if p.max_hold_days > 0 else np.zeros(len(posts), dtype=bool)
+        held = screen(posts, 0) < manual if p.max_hold_days > 0 else np.zeros(len(posts), dtype=bool)
         self.backlog = Posts.concat(self.backlog, posts.take(held))
         self.today.held = int(held.sum())
         np.add.at(self.today.moderation_events, posts.author[held], HELD_WEIGHT)
@@ -200,8 +200,8 @@ class Regulator(mesa.Agent):
         if len(posts):
             violating = float(np.mean(posts.violating))
             self.pass_share = (1.0 - manual) * (1.0 - violating * detection - (1.0 - violating) * false_positive)
-        removed = machine_removes(decided.violating, rng.random(len(decided)), detection, false_positive)
-        self._remove(decided.take(removed), rng)
+        removed = machine_removes(decided.violating, screen(decided, 1), detection, false_positive)
+        self._remove(decided.take(removed), screen, 2)
         self._update_pressure(today, posts)
         return decided.take(~removed), self.today.decisions()
 
@@ -229,8 +229,19 @@ class Regulator(mesa.Agent):
         false_positive = min(1.0, p.machine_false_positive * (1.0 + 2.0 * self.tightening))
         return detection, false_positive
 
-    def _remove(self, removed: Posts, rng: np.random.Generator) -> None:
-        """Strikes for removed posts; bans at the strike limit or, for politics, sometimes at once."""
+    def _draws(self, stream: str, day: int):
+        """Today's draws of ``stream`` for posts: slot k of a post is keyed by the post, (author, creation
+        day), not by its place in a queue, so a post decided on the same day in two scenarios gets the same
+        draw whatever else was screened, held or complained about."""
+
+        def post_draws(posts: Posts, slot: int) -> np.ndarray:
+            return self.streams.uniforms(stream, day, posts.author, slot, posts.created)
+
+        return post_draws
+
+    def _remove(self, removed: Posts, draws, ban_slot: int) -> None:
+        """Strikes for removed posts; bans at the strike limit or, for politics, sometimes at once (slot
+        ``ban_slot`` of the stream whose ``draws`` decided the removal)."""
         if len(removed) == 0:
             return
         self.today.removed += len(removed)
@@ -238,7 +249,7 @@ class Regulator(mesa.Agent):
         np.add.at(self.today.moderation_events, removed.author, REMOVED_WEIGHT)
         np.add.at(self.strikes, removed.author, 1)
         np.add.at(self.true_strikes, removed.author, removed.violating.astype(np.int16))
-        sudden = removed.author[(removed.topic == POLITICS) & (rng.random(len(removed)) < self.params.political_ban_prob)]
+        sudden = removed.author[(removed.topic == POLITICS) & (draws(removed, ban_slot) < self.params.political_ban_prob)]
         candidates = np.union1d(removed.author[self.strikes[removed.author] >= self.params.strike_limit], sudden)
         candidates = candidates[~self.banned[candidates]]
         self.banned[candidates] = True
@@ -265,10 +276,10 @@ class Regulator(mesa.Agent):
 
     def _real_name_sweep(self, day: int, us: UsUsers) -> None:
         """Every foreign account holder must verify with mainland credentials: those who cannot are blocked."""
-        holders = np.isin(us.state, (ACTIVE, DORMANT))
+        holders = np.flatnonzero(np.isin(us.state, (ACTIVE, DORMANT)))
         friction = self.verification_friction
-        passes = us.has_credentials & (self.streams.uniform("regulator.sweep", day, us.n) >= friction)
-        blocked = np.flatnonzero(holders & ~passes)
+        passes = us.has_credentials[holders] & (self.streams.uniforms("regulator.sweep", day, holders) >= friction)
+        blocked = holders[~passes]
         self.today.blocked.append(blocked)
         self.today.blocked_by_sweep = int(blocked.size)
 
@@ -288,6 +299,7 @@ class Regulator(mesa.Agent):
         }
 
 
-def _stochastic_round(x: float, rng: np.random.Generator) -> int:
+def _stochastic_round(x: float, u: float) -> int:
+    """x rounded down or up, up with probability its fractional part (``u``: a uniform draw)."""
     base = int(np.floor(x))
-    return base + int(rng.random() < x - base)
+    return base + int(u < x - base)

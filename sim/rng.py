@@ -41,16 +41,17 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from sim.streams import name_key
-
 # Philox4x32 constants (Random123): round multipliers and Weyl key increments.
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
 _MASK32, _S32, _S1, _ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(1), np.uint64(1)
 ROUNDS = 10
 LIMIT = 1 << 32  # every counter word is 32 bits
-PARALLEL_MIN = 1 << 15
-"""Below this many draws one thread is faster than handing out blocks (results are the same either way)."""
+PARALLEL_MIN = 1 << 62
+"""``parallel=None`` draws on threads from this many draws on: never by default. On the 2-core virtual
+machines this project is developed on, thread wake-ups inside a model day cost more than they save (a
+200 000-agent run took 1.9x as long with two numba threads); ensembles use the cores through processes.
+Results are the same either way."""
 POISSON_TAIL_SDS = 9.0
 """Inverse-transform Poisson starts summing at lam - 9 sd: the mass below, < exp(-81/2) ~ 2.6e-18 by the
 Chernoff bound, is under the resolution of a 53-bit uniform (1.1e-16)."""
@@ -70,17 +71,14 @@ def stream_key(seed: int, run: int, name: str) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8, person=b"sim.rng").digest(), "little")
 
 
-class KeyedStreams:
-    """Keys of one run of one seed by stream name (the counter-based counterpart of `sim.streams.Streams`)."""
+def name_key(name: str) -> int:
+    """A stable 64-bit integer for a stream name (Python's hash() is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
-    def __init__(self, seed: int, run: int = 0) -> None:
-        self.seed, self.run = int(seed), int(run)
-        self._keys: dict[str, int] = {}
 
-    def key(self, name: str) -> int:
-        if name not in self._keys:
-            self._keys[name] = stream_key(self.seed, self.run, name)
-        return self._keys[name]
+def kernel_key(key: int, day: int) -> tuple[np.uint32, np.uint32, np.uint32]:
+    """(key low word, key high word, day + 1): what a compiled kernel needs to draw with `draw` / `draw32`."""
+    return (*_split(key), _day(day))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -112,6 +110,19 @@ def _bits(k0, k1, day1, i, k, sub):  # pragma: no cover - compiled
     if uk & _ONE:
         return (x2 << _S32) | x3
     return (x0 << _S32) | x1
+
+
+@nb.njit(cache=True, inline="always")
+def draw(k0, k1, day1, i, k, sub=0):  # pragma: no cover - compiled
+    """Inside a compiled kernel: the uniform in [0, 1) of draw ``k`` of agent ``i`` (53 bits), the same
+    number `uniforms` gives for it (``k0, k1, day1`` from `kernel_key`)."""
+    return (_bits(k0, k1, day1, i, k, sub) >> np.uint64(11)) * 2.0**-53
+
+
+@nb.njit(cache=True, inline="always")
+def poisson_draw(k0, k1, day1, i, k, lam):  # pragma: no cover - compiled
+    """Inside a compiled kernel: Poisson(lam) by inverse transform of draw ``k`` of agent ``i``, as `poisson`."""
+    return _poisson_inverse(draw(k0, k1, day1, i, k, 0), lam)
 
 
 @nb.njit(cache=True)

@@ -17,8 +17,10 @@ followers and moderation into the memories that enter tomorrow's utility.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
@@ -28,6 +30,7 @@ from sim.events import Day
 from sim.params import TOPICS, Mechanisms, Population
 from sim.params import UsUsers as UsParams
 from sim.results import Headline, Output, run_headlines
+from sim.rng import draw
 from sim.streams import Streams
 
 NONE, ACTIVE, DORMANT, BANNED, BLOCKED = 0, 1, 2, 3, 4
@@ -110,6 +113,39 @@ def return_rush(p: UsParams, days_since_return: float) -> float:
 # --------------------------------------------------------------------------------------------------
 # Rules as pure functions (tests compare each with a plain loop)
 # --------------------------------------------------------------------------------------------------
+def join_rates(p: UsParams, mech: Mechanisms) -> tuple[float, float, float, float]:
+    """The sign-up hazard's coefficients (base, salience, displaced, peer) with switched-off mechanisms at 0."""
+    return (
+        p.join_base_rate if mech.spontaneous_joining else 0.0,
+        p.join_salience_rate if mech.news_salience else 0.0,
+        p.join_displaced_rate if mech.outside_option else 0.0,
+        p.peer_influence if mech.social_contagion and p.contagion == "rate" else 0.0,
+    )
+
+
+def threshold_rule(p: UsParams, mech: Mechanisms) -> bool:
+    return bool(mech.social_contagion and p.contagion == "threshold")
+
+
+def _hazard(base, salience_rate, displaced_rate, peer, salience, motive, creator_multiplier, tiktok_dark, exposure):
+    """Daily sign-up hazard (Bass-type: spontaneous + news + TikTok dark + peer term; `join_rates`)."""
+    return base + salience_rate * salience * motive * creator_multiplier + displaced_rate * tiktok_dark + peer * exposure
+
+
+def _chance(hazard, threshold_rule, exposure, threshold):
+    """Chance of acting today: 1 - exp(-hazard); under the fractional-threshold rule (Watts 2002) 1 for
+    everyone whose exposure reached their personal threshold."""
+    if threshold_rule and exposure > 0.0 and exposure >= threshold:
+        return 1.0
+    return -math.expm1(-hazard)
+
+
+# each rule compiled twice from the one definition: inlined into the daily kernel, and as a ufunc for arrays
+hazard_one, chance_one = nb.njit(inline="always", cache=True)(_hazard), nb.njit(inline="always", cache=True)(_chance)
+hazard_of = nb.vectorize(["float64(" + ", ".join(["float64"] * 9) + ")"], cache=True)(_hazard)
+chance_of = nb.vectorize(["float64(float64, boolean, float64, float64)"], cache=True)(_chance)
+
+
 def join_hazard(
     p: UsParams,
     mech: Mechanisms,
@@ -119,26 +155,13 @@ def join_hazard(
     tiktok_dark: np.ndarray,
     exposure: np.ndarray,
 ) -> np.ndarray:
-    """Daily sign-up hazard of users without an account (Bass-type: spontaneous + peer term)."""
-    h = np.zeros_like(exposure)
-    if mech.spontaneous_joining:
-        h += p.join_base_rate
-    if mech.news_salience:
-        h += p.join_salience_rate * salience * motive * creator_multiplier
-    if mech.outside_option:
-        h += p.join_displaced_rate * tiktok_dark
-    if mech.social_contagion and p.contagion == "rate":
-        h += p.peer_influence * exposure
-    return h
+    """Daily sign-up hazard of users without an account (`hazard_of` with this scenario's coefficients)."""
+    return hazard_of(*join_rates(p, mech), salience, motive, creator_multiplier, tiktok_dark, exposure)
 
 
 def act_chance(hazard: np.ndarray, p: UsParams, mech: Mechanisms, exposure: np.ndarray, threshold: np.ndarray) -> np.ndarray:
-    """Chance of acting today: 1 - exp(-hazard); with threshold contagion 1 for everyone whose exposure
-    reached their personal threshold (fractional-threshold rule, Watts 2002)."""
-    chance = -np.expm1(-hazard)
-    if mech.social_contagion and p.contagion == "threshold":
-        chance = np.where((exposure > 0) & (exposure >= threshold), 1.0, chance)
-    return chance
+    """Chance of acting today (`chance_of`)."""
+    return chance_of(hazard, threshold_rule(p, mech), exposure, threshold)
 
 
 def adopt(
@@ -148,9 +171,8 @@ def adopt(
     return u < act_chance(hazard, p, mech, exposure, threshold)
 
 
-def expected_signups(
-    not_joined: np.ndarray, chance: np.ndarray, in_store: bool, verify_chance: np.ndarray | float
-) -> tuple[np.ndarray, np.ndarray]:
+@nb.njit(cache=True)
+def expected_signups(not_joined, chance, in_store, verify_chance):  # pragma: no cover - compiled
     """Sign-ups among the people an agent stands for, in expectation: of the share ``not_joined`` who never
     had an account, a share ``chance`` acts today if the app is in the store, and of those the verified
     ones join (the others are blocked). Returns (share joining today, share still without an account).
@@ -159,8 +181,8 @@ def expected_signups(
     thousands of people, and a real user's followee is one of them, who joined with this chance. A 0/1
     signal would make all those people sign up together and turn contagion into a lumpy branching
     process whose outcome depends on how many agents there are."""
-    acting = not_joined * chance * float(in_store)
-    return (acting * verify_chance).astype(np.float32), (not_joined - acting).astype(np.float32)
+    acting = not_joined * chance * (1.0 if in_store else 0.0)
+    return acting * verify_chance, not_joined - acting
 
 
 def stay_utility(
@@ -212,6 +234,79 @@ def language_friction(literacy: np.ndarray, translation_quality: np.ndarray | fl
 def draw_topics(u: np.ndarray, topic_cdf: np.ndarray) -> np.ndarray:
     """Topic index of each post by inverse CDF of the author's topic mix."""
     return (u[:, None] >= topic_cdf[:, :-1]).sum(axis=1).astype(np.int8)
+
+
+# --------------------------------------------------------------------------------------------------
+# The daily passes over every user, compiled: one pass per stage, each user's rule in registers, draws
+# made only by users to whom a rule applies (`sim.streams` lists the streams and slots)
+# --------------------------------------------------------------------------------------------------
+JOINED, BLOCKED_AT_SIGNUP, RETURNED = 1, 2, 3  # `_sign_ups_and_returns` outcome codes (0: nothing)
+
+
+@nb.njit(cache=True)
+def _sign_ups_and_returns(
+    join_u, verify_key, exposures, join_signal, signal_decay, rates, threshold_on, return_base, return_multiplier,
+    dormant_return, salience, creator_salience, tiktok_up, rednote, in_store, verify, friction,
+    state, not_joined, is_creator, motive, creator_multiplier, threshold, has_credentials, tiktok_installed,
+    new_signal, newly, outcome,
+):  # fmt: skip  # pragma: no cover - compiled
+    """Step 2 of `UsUsers.decide` for every user i, from the state at the start of the day: sign-up hazard
+    and chance from the ``exposures`` (mean ``join_signal`` of the followees), the expected shares
+    (``not_joined`` in place, ``newly``, ``new_signal``), and the user's own draw ``join_u`` (``us.join``
+    slot 0, drawn for everyone in one vectorised pass: most users have no account) deciding a sign-up
+    (then ``us.verify`` slot 0 if verification applies) or, with a dormant account, a return."""
+    base, salience_rate, displaced_rate, peer = rates
+    for i in range(state.size):
+        exposure = exposures[i]
+        works = tiktok_up * tiktok_installed[i]
+        sal = creator_salience if is_creator[i] else salience
+        hazard = hazard_one(
+            base, salience_rate, displaced_rate, peer, sal, motive[i], creator_multiplier[i], 1.0 - works, exposure
+        )
+        hazard *= rednote
+        chance = chance_one(hazard, threshold_on, exposure, threshold[i])
+        verify_chance = (1.0 - friction) * has_credentials[i] if verify else 1.0
+        joining, left = expected_signups(not_joined[i], chance, in_store, verify_chance)
+        not_joined[i] = left
+        newly[i] = joining
+        new_signal[i] = join_signal[i] * signal_decay + joining
+        outcome[i] = 0
+        if state[i] == NONE and in_store:
+            if join_u[i] < chance:
+                passes = not verify or (
+                    has_credentials[i] and draw(verify_key[0], verify_key[1], verify_key[2], i, 0) >= friction
+                )
+                outcome[i] = JOINED if passes else BLOCKED_AT_SIGNUP
+        elif state[i] == DORMANT and dormant_return:
+            back = chance_one(return_base * rednote + return_multiplier * hazard, threshold_on, exposure, threshold[i])
+            if join_u[i] < back:
+                outcome[i] = RETURNED
+
+
+@nb.njit(cache=True)
+def _apps(
+    key, tiktok_installed, tiktok_active, other_active, other_used, uses_today, tiktok_propensity, device_churn, reinstall,
+    in_store, use_up, rush, displacement, join_other, other_lapse, other_follows_tiktok, other_up,
+):  # fmt: skip  # pragma: no cover - compiled
+    """Step 4 of `UsUsers.decide` for every user i (stream ``us.apps``): TikTok is lost (device churn) or
+    reinstalled while in the stores (slot 0) and opened if it works in one of the user's sessions (slot 1;
+    less by those who opened RedNote: displacement); the other app is joined or left (slot 2) and, if it
+    went dark with TikTok, opened when it works (slot 3)."""
+    k0, k1, day1 = key
+    for i in range(tiktok_installed.size):
+        u = draw(k0, k1, day1, i, 0)
+        if tiktok_installed[i]:
+            tiktok_installed[i] = u >= device_churn
+        elif in_store:
+            tiktok_installed[i] = u < reinstall
+        active = False
+        if tiktok_installed[i]:
+            use = use_up * min(tiktok_propensity[i] * (1.0 + rush), 1.0) * (1.0 - displacement * uses_today[i])
+            active = draw(k0, k1, day1, i, 1) < use
+        tiktok_active[i] = active
+        u = draw(k0, k1, day1, i, 2)
+        other_active[i] = u >= other_lapse if other_active[i] else u < join_other
+        other_used[i] = other_active[i] and (not other_follows_tiktok or draw(k0, k1, day1, i, 3) < other_up)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -323,20 +418,25 @@ class UsUsers:
         self.not_joined = (self.state == NONE).astype(np.float32)  # share of the agent's people without an account
         self.engagement = np.zeros(n, dtype=np.float32)  # remembered replies per day (real)
         self.moderation = np.zeros(n, dtype=np.float32)  # remembered held/removed posts per day
+        self.remembering = np.zeros(0, dtype=np.int64)  # rows with a non-zero memory
         self.cn_followers = np.zeros(n, dtype=np.int32)  # agent-level cross-cultural ties received
         self.uses_today = self.state == ACTIVE  # opened RedNote today (members only)
+        self.users_today = np.flatnonzero(self.uses_today)  # the same, as indices
         self.last_use_day = np.where(self.uses_today, -1, LONG_AGO).astype(np.int32)
+        self.has_used = self.uses_today.copy()  # used RedNote during the run (weekly and monthly users are among them)
+        self.ever_used = self.users_today  # the same, as indices
         self.tiktok_installed = np.ones(n, dtype=bool)
         self.tiktok_active = rng.random(n) < self.tiktok_propensity
         self.other_active = rng.random(n) < p.other_initial_share
-        self.other_used_today = self.other_active
-        self.signed_up_today = np.zeros(n, dtype=bool)
-        self.activated_today = np.zeros(n, dtype=bool)
-        self.blocked_today = np.zeros(n, dtype=bool)
+        self.other_used_today = self.other_active.copy()
+        empty = np.zeros(0, dtype=np.int64)
+        self.joins_today, self.returns_today, self.blocked_today = empty, empty, empty  # indices
+        self.ever_joined = empty  # everyone who signed up in this run, in order
         self.posts_today = 0
         self.expected_posts = 0.0
         self.expected_signups = 0.0  # today's sign-ups in expectation (agents): the newcomers arriving
         self.use_chance = np.zeros(n, dtype=np.float32)
+        self._join_u = np.empty(n, dtype=np.float64)  # today's us.join draws (reused buffer)
         s0 = min(p.other_initial_share, 0.99)
         self.other_base_rate = p.other_lapse * s0 / (1.0 - s0)  # keeps the other app's share steady
         memory = p.exposure_memory_days
@@ -355,79 +455,78 @@ class UsUsers:
         Returns today's posts.
         """
         p, mech, n, day, streams = self.p, self.mech, self.n, today.day, self.streams
-        active = self.state == ACTIVE
-        exposure = network.exposure(self.follows, self.join_signal, self.n_following)
-        tiktok_works = (today.tiktok_up * self.tiktok_installed).astype(np.float32)
+        members = np.flatnonzero(self.state == ACTIVE)  # at the start of the day
         rednote = availability(today.rednote_up, p.tiktok_sessions_per_day)  # 1 unless RedNote is blocked
 
-        # -- sign-ups and returns (an account is made in the app: it must be installable and working)
-        salience = np.where(self.is_creator, today.creator_salience, today.salience).astype(np.float32)
-        hazard = join_hazard(p, mech, salience, self.motive, self.creator_multiplier, 1.0 - tiktok_works, exposure) * rednote
-        u_join = streams.uniform("us.join", day, n)
-        chance = act_chance(hazard, p, mech, exposure, self.threshold)
-        joins = (u_join < chance) & (self.state == NONE) & today.rednote_in_store
-        if today.verify_new_accounts:
-            verified = self.has_credentials & (streams.uniform("us.verify", day, n) >= self.verification_friction)
-            self.blocked_today = joins & ~verified
-            joins &= verified
-        else:
-            self.blocked_today = np.zeros(n, dtype=bool)
-        returns = np.zeros(n, dtype=bool)
-        if mech.dormant_return:
-            dormant = self.state == DORMANT
-            ret_hazard = (p.dormant_return_base * rednote) + p.dormant_return_multiplier * hazard
-            returns = dormant & adopt(ret_hazard, u_join, p, mech, exposure, self.threshold)
-        verify_chance = self.has_credentials * (1.0 - self.verification_friction) if today.verify_new_accounts else 1.0
-        newly, self.not_joined = expected_signups(self.not_joined, chance, today.rednote_in_store, verify_chance)
+        # -- sign-ups and returns (an account is made in the app: it must be installable and working), and
+        #    what followers see of them (the expected share of the agent's people who signed up recently:
+        #    sign-ups, not quiet returns)
+        new_signal, newly = np.empty(n, np.float32), np.empty(n, np.float32)
+        outcome = np.empty(n, np.int8)
+        _sign_ups_and_returns(
+            streams.uniforms_all("us.join", day, n, out=self._join_u), streams.kernel("us.verify", day),
+            network.exposure(self.follows, self.join_signal, self.n_following), self.join_signal, self.signal_decay, join_rates(p, mech), threshold_rule(p, mech), p.dormant_return_base,
+            p.dormant_return_multiplier, mech.dormant_return, today.salience, today.creator_salience, today.tiktok_up,
+            rednote, today.rednote_in_store, today.verify_new_accounts, self.verification_friction,
+            self.state, self.not_joined, self.is_creator, self.motive, self.creator_multiplier, self.threshold,
+            self.has_credentials, self.tiktok_installed, new_signal, newly, outcome,
+        )  # fmt: skip
+        self.join_signal = new_signal
         self.expected_signups = float(newly.sum(dtype=np.float64))
+        changed = np.flatnonzero(outcome)
+        joins = changed[outcome[changed] == JOINED]
+        self.blocked_today = changed[outcome[changed] == BLOCKED_AT_SIGNUP]
+        arrivals = changed[outcome[changed] != BLOCKED_AT_SIGNUP]  # new and returning members
 
-        # -- staying a member or lapsing, and opening RedNote today (members at the start of the day;
-        #    computed on their rows only)
-        lapses = np.zeros(n, dtype=bool)
-        idx = np.flatnonzero(active)
-        utility = self.stay_utility_of(idx, today, active, tiktok_works) if (mech.lapse or mech.daily_use) else None
-        if mech.lapse:
-            lapses[idx] = streams.uniform("us.lapse", day, n)[idx] >= sigmoid(utility)
-        stay = idx[~lapses[idx]]
-        # chance that each member opens RedNote today (1 for new and returning members, and without the
-        # daily choice); its sum is the expected DAU
+        # -- staying a member or lapsing (``us.stay`` slot 0), and opening RedNote today (slot 1): members
+        #    at the start of the day; the chance to open it is 1 for new and returning members, and for
+        #    every member without the daily choice; its sum is the expected DAU
+        stay, lapsed = members, members[:0]
         self.use_chance = np.zeros(n, dtype=np.float32)
-        if mech.daily_use:
-            self.use_chance[stay] = sigmoid(utility[~lapses[idx]] + p.use_shift) * rednote
-            uses = np.zeros(n, dtype=bool)
-            uses[stay] = streams.uniform("us.use", day, n)[stay] < self.use_chance[stay]
-        else:
+        if members.size and (mech.lapse or mech.daily_use):
+            utility = self.stay_utility_of(members, today, rednote)
+            if mech.lapse:
+                kept = streams.uniforms("us.stay", day, members, 0) < sigmoid(utility)
+                stay, lapsed, utility = members[kept], members[~kept], utility[kept]
+            if mech.daily_use:
+                self.use_chance[stay] = sigmoid(utility + p.use_shift) * rednote
+        if not mech.daily_use:
             self.use_chance[stay] = 1.0
-        self.use_chance[joins | returns] = 1.0
-        self.state[lapses] = DORMANT
+        self.use_chance[arrivals] = 1.0
+        self.state[lapsed] = DORMANT
         self.state[self.blocked_today] = BLOCKED
-        self.state[joins | returns] = ACTIVE
+        self.state[arrivals] = ACTIVE
         self.signup_day[joins] = day
-        self.activated_day[joins | returns] = day
-        self.signed_up_today, self.activated_today = joins, joins | returns
-        # a new or returning member opens the app that day; without the daily choice every member does
-        self.uses_today = (uses | joins | returns) if mech.daily_use else self.state == ACTIVE
-        self.last_use_day[self.uses_today] = day
-        # Followers notice sign-ups ("I just joined RedNote"), not quiet returns: the expected share of the
-        # agent's people who signed up recently (at most 1: the shares joining sum to at most 1).
-        self.join_signal = (self.join_signal * self.signal_decay + newly).astype(np.float32)
+        self.activated_day[arrivals] = day
+        self.joins_today, self.returns_today = joins, changed[outcome[changed] == RETURNED]
+        self.ever_joined = np.concatenate((self.ever_joined, joins))
+        first_use = arrivals[~self.has_used[arrivals]]  # a dormant account from before the run may come back
+        self.has_used[first_use] = True
+        self.ever_used = np.concatenate((self.ever_used, first_use))
+        opened = stay[streams.uniforms("us.stay", day, stay, 1) < self.use_chance[stay]] if mech.daily_use else stay
+        self.users_today = np.concatenate((opened, arrivals))
+        self.uses_today = np.zeros(n, dtype=bool)
+        self.uses_today[self.users_today] = True
+        self.last_use_day[self.users_today] = day
 
         self._use_tiktok_and_other(today)
         return self._post(day)
 
-    def stay_utility_of(self, idx: np.ndarray, today: Day, active: np.ndarray, tiktok_works: np.ndarray) -> np.ndarray:
-        """Utility of staying active for users ``idx`` (see `stay_utility`)."""
+    def stay_utility_of(self, idx: np.ndarray, today: Day, rednote: float) -> np.ndarray:
+        """Utility of staying active for members ``idx`` (see `stay_utility`), from the start of the day."""
         p = self.p
         quality = np.where(
             self.grey_test[idx], max(today.translation_quality, today.grey_translation_quality), today.translation_quality
         )
+        friends = self.follows[idx]
+        works = today.tiktok_up * self.tiktok_installed[idx]
         return stay_utility(
             p,
             self.mech,
             taste=self.taste[idx],
             engagement=self.engagement[idx],
             ties_real=self.cn_followers[idx] * self.tie_scale,
-            friends_share=network.exposure(self.follows[idx], active, self.n_following[idx]),
+            friends_share=network.exposure(friends, self.state == ACTIVE, self.n_following[idx]),
             fit=self.fit[idx],
             protest=self.protest[idx],
             salience=today.salience,
@@ -436,7 +535,7 @@ class UsUsers:
             tenure=(today.day - self.activated_day[idx]).astype(np.float32),
             friction=language_friction(self.literacy[idx], quality),
             moderation=self.moderation[idx],
-            tiktok_works=tiktok_works[idx] * (1.0 + self._rush(today)),
+            tiktok_works=works * (1.0 + self._rush(today)),
             other_active=self.other_used_today[idx],
             degradation=today.degradation,
         )
@@ -446,36 +545,30 @@ class UsUsers:
         return return_rush(self.p, today.tiktok_restored_days_ago) if self.mech.tiktok_return_rush else 0.0
 
     def _use_tiktok_and_other(self, today: Day) -> None:
-        p, mech, n, streams = self.p, self.mech, self.n, self.streams
-        u = streams.uniform("us.tiktok_app", today.day, n)
-        lose = self.tiktok_installed & (u < p.device_churn)
-        regain = ~self.tiktok_installed & today.in_store & (u < p.reinstall_prob)
-        self.tiktok_installed = (self.tiktok_installed & ~lose) | regain
+        """TikTok and the other app, for every user (`_apps`)."""
+        p, mech = self.p, self.mech
         # a daily user opens TikTok if it works in one of their sessions; without the daily-use mechanism
         # use is proportional to the hours it works
-        up = availability(today.tiktok_up, p.tiktok_sessions_per_day) if mech.daily_use else today.tiktok_up
-        rush = self._rush(today)
-        propensity = np.minimum(self.tiktok_propensity * (1.0 + rush), 1.0) if rush else self.tiktok_propensity
-        use = up * propensity * (1.0 - p.tiktok_displacement * self.uses_today)
-        self.tiktok_active = self.tiktok_installed & (streams.uniform("us.tiktok_use", today.day, n) < use)
-        u = streams.uniform("us.other_app", today.day, n)
+        use_up = availability(today.tiktok_up, p.tiktok_sessions_per_day) if mech.daily_use else today.tiktok_up
         join_other = -np.expm1(-(self.other_base_rate + p.other_join_rate * today.salience))
-        if mech.outside_option_follows_tiktok:  # Lemon8 and CapCut left the stores and went dark with TikTok
-            join_other = join_other * today.in_store
-        self.other_active = np.where(self.other_active, u >= p.other_lapse, u < join_other)
-        self.other_used_today = self.other_active
-        if mech.outside_option_follows_tiktok:
-            other_up = availability(today.tiktok_up, p.tiktok_sessions_per_day)
-            self.other_used_today = self.other_active & (streams.uniform("us.other_open", today.day, n) < other_up)
+        follows_tiktok = mech.outside_option_follows_tiktok  # Lemon8 and CapCut left the stores and went dark with TikTok
+        if follows_tiktok:
+            join_other *= today.in_store
+        _apps(
+            self.streams.kernel("us.apps", today.day), self.tiktok_installed, self.tiktok_active, self.other_active,
+            self.other_used_today, self.uses_today, self.tiktok_propensity, p.device_churn, p.reinstall_prob,
+            today.in_store, use_up, self._rush(today), p.tiktok_displacement, join_other, p.other_lapse, follows_tiktok,
+            availability(today.tiktok_up, p.tiktok_sessions_per_day),
+        )  # fmt: skip
 
     def _post(self, day: int) -> Posts:
-        p, streams = self.p, self.streams
+        """Today's users may post (``us.post`` slot 0), on a topic from their mix (slot 1); whether the post
+        breaks the rules is drawn per post (slot 2), so it is common across scenarios."""
+        p, streams, users = self.p, self.streams, self.users_today
         prob = np.where(self.is_creator, p.creator_post_prob, p.post_prob)
-        posts = self.uses_today & (streams.uniform("us.post", day, self.n) < prob)
-        authors = np.flatnonzero(posts).astype(np.int32)
-        topics = draw_topics(streams.uniform("us.topic", day, self.n)[authors], self.topic_cdf[authors])
-        # per-user draw, so which posts break the rules is common across scenarios
-        violating = streams.uniform("us.violation", day, self.n)[authors] < self.topic_violation[topics]
+        authors = np.sort(users[streams.uniforms("us.post", day, users, 0) < prob[users]]).astype(np.int32)
+        topics = draw_topics(streams.uniforms("us.post", day, authors, 1), self.topic_cdf[authors])
+        violating = streams.uniforms("us.post", day, authors, 2) < self.topic_violation[topics]
         self.posts_today = int(authors.size)
         self.expected_posts = float(np.dot(self.use_chance, prob))  # over who opens the app and who posts
         return Posts(authors, topics, violating, np.full(authors.size, day, np.int32))
@@ -486,6 +579,7 @@ class UsUsers:
         self.state[decisions.blocked] = BLOCKED
         self.state[decisions.banned] = BANNED
         self.uses_today[decisions.blocked] = self.uses_today[decisions.banned] = False  # a shut account is not a user
+        self.users_today = self.users_today[self.uses_today[self.users_today]]
         self.use_chance[decisions.blocked] = self.use_chance[decisions.banned] = 0.0
 
     def can_be_seen(self, authors: np.ndarray) -> np.ndarray:
@@ -494,10 +588,14 @@ class UsUsers:
 
     def receive_feedback(self, replies_real: np.ndarray, moderation_events: np.ndarray, new_cn_followers: np.ndarray) -> None:
         """Fold today's replies (real replies per real user), held/removed posts and new Chinese
-        followers into the memories that enter tomorrow's utility."""
+        followers into the memories that enter tomorrow's utility. Only rows with a memory or news are
+        touched: for everyone else the memories stay 0, exactly as in a full pass."""
         keep = self.memory_decay
-        self.engagement = (keep * self.engagement + (1.0 - keep) * replies_real).astype(np.float32)
-        self.moderation = (keep * self.moderation + (1.0 - keep) * moderation_events).astype(np.float32)
+        news = np.flatnonzero((replies_real != 0) | (moderation_events != 0))
+        rows = np.union1d(self.remembering, news)
+        self.engagement[rows] = (keep * self.engagement[rows] + (1.0 - keep) * replies_real[rows]).astype(np.float32)
+        self.moderation[rows] = (keep * self.moderation[rows] + (1.0 - keep) * moderation_events[rows]).astype(np.float32)
+        self.remembering = rows[(self.engagement[rows] != 0) | (self.moderation[rows] != 0)]
         self.cn_followers += new_cn_followers.astype(np.int32)
 
     # ----------------------------------------------------------------------------------------------
@@ -506,36 +604,41 @@ class UsUsers:
         return np.bincount(self.state, minlength=len(STATE_NAMES))
 
     def measure(self, today: Day) -> dict[str, float]:
-        """Today's agent-level values of `OUTPUTS`; also counts the retention cohorts."""
-        day = today.day
+        """Today's agent-level values of `OUTPUTS`; also counts the retention cohorts. Retention is defined
+        on use. Computed on the few users concerned (today's users, everyone who ever used RedNote or
+        signed up in this run), not on every row."""
+        day, users = today.day, self.users_today
         counts = self.counts()
-        on_rn = self.uses_today if self.mech.daily_use else self.state == ACTIVE  # retention is defined on use
-        weekly, monthly = int((self.last_use_day > day - 7).sum()), int((self.last_use_day > day - 30).sum())
-        signups = int(self.signed_up_today.sum())
-        self.cumulative_signups += signups
+        last_use = self.last_use_day[self.ever_used]
+        weekly, monthly = int((last_use > day - 7).sum()), int((last_use > day - 30).sum())
+        self.cumulative_signups += self.joins_today.size
+        joined = self.ever_joined
+        signed_up, chance = self.signup_day[joined], self.use_chance[joined]
         for d in RETENTION_DAYS:
             if day >= d:
-                cohort = self.signup_day == day - d
+                cohort = signed_up == day - d
                 self.retention_cohort[d] += int(cohort.sum())
                 # in expectation over today's draw of who opens the app (the cohort's summed chances): the
                 # same retention without the draw's noise, which at small agent counts leaves days at 0
-                self.retention_hits[d] += float(self.use_chance[cohort].sum(dtype=np.float64))
-        self.retention_by_day.append(users_by_days_since_signup(self.signup_day, self.use_chance, day, max(RETENTION_DAYS)))
+                self.retention_hits[d] += float(chance[cohort].sum(dtype=np.float64))
+        self.retention_by_day.append(users_by_days_since_signup(signed_up, chance, day, max(RETENTION_DAYS)))
+        tiktok = int(np.count_nonzero(self.tiktok_active))
+        both = int(np.count_nonzero(self.tiktok_active[users]))
         return {
-            "us_rednote_dau": int(on_rn.sum()),
+            "us_rednote_dau": users.size,
             "us_rednote_members": counts[ACTIVE],
             "us_rednote_wau": weekly,
             "us_rednote_mau": monthly,
-            "us_rednote_dau_mau": int(on_rn.sum()) / monthly if monthly else 0.0,
-            "us_rednote_signups": signups,
+            "us_rednote_dau_mau": users.size / monthly if monthly else 0.0,
+            "us_rednote_signups": self.joins_today.size,
             "us_rednote_cumulative_signups": self.cumulative_signups,
-            "us_rednote_reactivations": int((self.activated_today & ~self.signed_up_today).sum()),
+            "us_rednote_reactivations": self.returns_today.size,
             "us_rednote_dormant": counts[DORMANT],
-            "us_tiktok_dau": int(self.tiktok_active.sum()),
-            "us_other_dau": int(self.other_used_today.sum()),
-            "us_mix_tiktok_only": int((self.tiktok_active & ~on_rn).sum()),
-            "us_mix_both": int((self.tiktok_active & on_rn).sum()),
-            "us_mix_rednote_only": int((~self.tiktok_active & on_rn).sum()),
+            "us_tiktok_dau": tiktok,
+            "us_other_dau": int(np.count_nonzero(self.other_used_today)),
+            "us_mix_tiktok_only": tiktok - both,
+            "us_mix_both": both,
+            "us_mix_rednote_only": users.size - both,
             "accounts_blocked_unverified": counts[BLOCKED],
             "us_posts": self.posts_today,
         }

@@ -77,9 +77,9 @@ def test_the_model_fills_the_accumulator_from_its_daily_use():
     signup, used = synthetic(us.n, 40, seed=3)
     for t in range(40):
         us.signup_day = np.where(signup <= t, signup, -1).astype(np.int32)
-        us.uses_today = used[t]
+        us.uses_today, us.users_today = used[t], np.flatnonzero(used[t])
         us.use_chance = used[t].astype(np.float32)  # retention counts the chance to open the app: here certain
-        us.signed_up_today = signup == t
+        us.joins_today, us.ever_joined = np.flatnonzero(signup == t), np.flatnonzero(us.signup_day >= 0)
         us.measure(model.calendar.today(t))
     got = us.retention_by_cohort(model.config.start_date)
     want = loop_reference(signup.tolist(), used.tolist(), model.config.start_date, max(RETENTION_DAYS))

@@ -109,12 +109,38 @@ def test_communities_graph_is_clustered_with_a_heavy_tail_of_followers():
     assert cg > 5 * cr
 
 
-def test_graph_does_not_depend_on_the_block_size_it_is_built_in(monkeypatch):
-    """Targets are drawn in blocks to stay in cache; the blocks must not show in the result."""
-    whole = network.follow_graph(30_000, 20, np.random.default_rng(5))
-    monkeypatch.setattr(network, "EDGES_PER_CHUNK", 7_777)  # many blocks, boundaries mid-community
-    blocks = network.follow_graph(30_000, 20, np.random.default_rng(5))
-    assert (whole != blocks).nnz == 0 and whole.nnz == blocks.nnz
+def test_a_users_follows_do_not_depend_on_anyone_elses():
+    """Follow f of user i is drawn from its own key (i, f): giving other users more or fewer follows leaves
+    user i's targets unchanged (so rows can be built in any order, in parallel or in pieces)."""
+    n = 5_000
+    cum = np.cumsum(np.random.default_rng(0).pareto(1.1, n) + 1.0)
+    bounds = (np.arange(n // 150 + 1, dtype=np.int64) * n + n // 150 - 1) // (n // 150)
+    prob, alias = network.alias_table(np.diff(cum, prepend=0.0))
+    key = (np.uint32(7), np.uint32(11), np.uint32(0))
+
+    def targets(out_degree):
+        offsets = np.concatenate(([0], np.cumsum(out_degree)))
+        dst = np.empty(offsets[-1], np.int32)
+        network._draw_follows(*key, offsets, network.COMMUNITIES, 0.7, cum, bounds, prob, alias, dst)
+        return [dst[offsets[i] : offsets[i + 1]] for i in range(n)]
+
+    degree = np.random.default_rng(1).poisson(20, n)
+    other = degree.copy()
+    other[::2] += 5  # every other user follows more accounts
+    a, b = targets(degree), targets(other)
+    for i in range(n):
+        assert np.array_equal(a[i], b[i][: degree[i]])  # the same follows; users given more have them first
+
+
+def test_alias_table_draws_in_proportion_to_weight():
+    weights = np.array([1.0, 0.0, 3.0, 6.0, 0.5])
+    prob, alias = network.alias_table(weights)
+    # each slot j is chosen with probability 1/n, then j itself with prob[j], else alias[j]
+    share = np.zeros(weights.size)
+    for j in range(weights.size):
+        share[j] += prob[j] / weights.size
+        share[alias[j]] += (1.0 - prob[j]) / weights.size
+    np.testing.assert_allclose(share, weights / weights.sum(), atol=1e-12)
 
 
 def test_communities_are_contiguous_blocks_holding_the_within_share_of_follows():

@@ -10,6 +10,10 @@ from sim.model import MigrationModel
 from tests.conftest import small
 from tests.oracle_model import OracleModel
 
+RUNS = 12
+"""Cross-cultural ties are heavy-tailed (a few creators draw most follows): with 8 runs a seed set can leave a
+3.7-SE gap (seeds 0-7 at parameter set 2025.4; 24 runs of the model before and after the change of random
+numbers agreed within 2 SE)."""
 METRICS = ["us_rednote_dau", "us_rednote_signups", "cross_cultural_ties", "posts_removed", "us_tiktok_dau"]
 
 
@@ -17,7 +21,7 @@ def test_vectorized_model_and_object_oracle_agree_in_distribution():
     s = small(agents=6000, days=30)
     oracle = {k: [] for k in METRICS}
     vector = {k: [] for k in METRICS}
-    for run in range(8):
+    for run in range(RUNS):
         o = OracleModel(s, run)
         o.run()
         m = MigrationModel(s, run)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from sim import rng
+from sim.streams import Streams
 
 # --------------------------------------------------------------------------------------------------
 # A plain-Python reference (Salmon et al. 2011; constants from Random123's philox.h)
@@ -199,7 +200,7 @@ def test_a_draw_is_the_same_alone_in_a_subset_or_in_the_full_array(seed, day, k,
 
 
 def test_serial_and_parallel_kernels_agree():
-    key, n = rng.stream_key(9, 1, "s"), rng.PARALLEL_MIN * 2 + 7
+    key, n = rng.stream_key(9, 1, "s"), 70_007
     idx = np.arange(n)[::-1].copy()
     k = np.arange(n) % 5
     rates = np.linspace(0.0, 30.0, n)
@@ -431,8 +432,9 @@ def test_ranks():
 def test_keys_are_stable_and_distinct():
     keys = {rng.stream_key(seed, run, name) for seed in range(20) for run in range(5) for name in ("a", "b", "us.join", "us.use")}
     assert len(keys) == 20 * 5 * 4 and all(0 <= key < 2**64 for key in keys)
-    streams = rng.KeyedStreams(2025, 1)
+    streams = Streams(2025, 1)
     assert streams.key("us.join") == rng.stream_key(2025, 1, "us.join") == streams.key("us.join")
+    assert streams.uniforms("us.join", 3, [5])[0] == rng.uniforms(rng.stream_key(2025, 1, "us.join"), 3, [5])[0]
     with pytest.raises(ValueError):
         rng.stream_key(-1, 0, "a")
 
@@ -463,3 +465,23 @@ def test_empty_inputs():
     assert rng.uniforms(1, 0, [], k=[]).size == 0
     assert rng.poisson(1, 0, [], []).size == 0
     assert rng.uniforms_all(1, 0, 0).size == 0
+
+
+def test_draws_inside_compiled_kernels_are_the_numbers_the_api_gives():
+    """The model's kernels draw with `draw` / `poisson_draw`; they must be the same numbers as `uniforms` /
+    `poisson` for the same key, or a stream drawn in a kernel would not be common with one drawn outside."""
+
+    @numba.njit
+    def in_kernel(key, idx, k, rates, u, counts):
+        k0, k1, day1 = key
+        for j in range(idx.size):
+            u[j] = rng.draw(k0, k1, day1, idx[j], k[j], 0)
+            counts[j] = rng.poisson_draw(k0, k1, day1, idx[j], k[j], rates[j])
+
+    key = rng.stream_key(2025, 4, "us.apps")
+    idx, k = np.array([0, 7, 7, 123_456, 2**32 - 1]), np.array([0, 0, 3, 1, 2])
+    rates = np.array([0.0, 0.5, 3.0, 40.0, 200.0])
+    u, counts = np.empty(5), np.empty(5, np.int64)
+    in_kernel(rng.kernel_key(key, 17), idx, k, rates, u, counts)
+    assert np.array_equal(u, rng.uniforms(key, 17, idx, k))
+    assert np.array_equal(counts, rng.poisson(key, 17, idx, rates, k))

@@ -33,11 +33,15 @@ def test_exposure_is_mean_signal_over_followees():
         assert got[i] == pytest.approx(expected, rel=1e-5, abs=1e-7)
 
 
-def test_csr_from_targets_drops_self_loops_and_duplicates():
+def test_csr_from_rows_drops_self_loops_and_duplicates():
     out_degree = np.array([3, 1, 3, 0, 1])
     dst = np.array([1, 1, 0, 2, 3, 3, 4, 4])
     src = np.repeat(np.arange(5), out_degree)
-    g = network._csr_from_targets(out_degree, lambda rows: dst)  # 8 follows: a single block
+
+    def fill(offsets, out):
+        out[:] = dst
+
+    g = network._csr_from_rows(out_degree, fill)
     expected = {(a, b) for a, b in zip(src, dst) if a != b}
     assert set(zip(*g.nonzero())) == expected
     assert g.nnz == len(expected) and (g.data == 1).all() and g.has_canonical_format
