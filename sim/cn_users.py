@@ -70,13 +70,13 @@ def notice_hazard(p: CnParams, salience: float, exposure: np.ndarray) -> np.ndar
     return noticing(salience, p.trend_rate, p.awareness_peer_influence, np.asarray(exposure, dtype=np.float64))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def noticing(salience, trend_rate, peer, exposure):  # pragma: no cover - compiled
     """`notice_hazard` with the parameters spelled out (scalars or arrays)."""
     return salience * (trend_rate + peer * exposure)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def notice(aware, curious, signal, hazard, curiosity_decay, signal_decay):  # pragma: no cover - compiled
     """One day of noticing, as shares of the people each agent stands for: of those not yet aware, a share
     ``1 - exp(-hazard)`` notices today. Returns the new (aware, curious, signal): ``curious`` is the
@@ -97,7 +97,7 @@ def view_rate(
     return viewing(active, openness, curiosity, visibility, p.views_when_curious, p.views_from_feed * feed_share)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def viewing(active, openness, curiosity, visibility, when_curious, from_feed):  # pragma: no cover - compiled
     """`view_rate` with the parameters spelled out: curious users seek posts out, everyone meets some in the
     feed (``from_feed``: views from the feed at today's foreign share). Scalars or arrays."""

@@ -171,7 +171,7 @@ def adopt(
     return u < act_chance(hazard, p, mech, exposure, threshold)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def expected_signups(not_joined, chance, in_store, verify_chance):  # pragma: no cover - compiled
     """Sign-ups among the people an agent stands for, in expectation: of the share ``not_joined`` who never
     had an account, a share ``chance`` acts today if the app is in the store, and of those the verified
@@ -398,6 +398,7 @@ class UsUsers:
         if n_creators:
             self.is_creator[np.argpartition(-(self.followers + jitter), n_creators - 1)[:n_creators]] = True
         self.creator_multiplier = np.where(self.is_creator, p.creator_salience_multiplier, 1.0).astype(np.float32)
+        self.post_prob = np.where(self.is_creator, p.creator_post_prob, p.post_prob)  # chance to post on a day of use
         # Creators' motive is fear of losing their audience (MODEL_BRIEF.md 3): full strength.
         self.motive = np.where(self.is_creator, 1.0, 0.5 * (self.protest + self.curiosity)).astype(np.float32)
         # -- state
@@ -422,6 +423,7 @@ class UsUsers:
         self.cn_followers = np.zeros(n, dtype=np.int32)  # agent-level cross-cultural ties received
         self.uses_today = self.state == ACTIVE  # opened RedNote today (members only)
         self.users_today = np.flatnonzero(self.uses_today)  # the same, as indices
+        self.could_use = self.users_today  # members with a chance to open RedNote today
         self.last_use_day = np.where(self.uses_today, -1, LONG_AGO).astype(np.int32)
         self.has_used = self.uses_today.copy()  # used RedNote during the run (weekly and monthly users are among them)
         self.ever_used = self.users_today  # the same, as indices
@@ -505,6 +507,7 @@ class UsUsers:
         self.ever_used = np.concatenate((self.ever_used, first_use))
         opened = stay[streams.uniforms("us.stay", day, stay, 1) < self.use_chance[stay]] if mech.daily_use else stay
         self.users_today = np.concatenate((opened, arrivals))
+        self.could_use = np.concatenate((stay, arrivals))
         self.uses_today = np.zeros(n, dtype=bool)
         self.uses_today[self.users_today] = True
         self.last_use_day[self.users_today] = day
@@ -518,7 +521,6 @@ class UsUsers:
         quality = np.where(
             self.grey_test[idx], max(today.translation_quality, today.grey_translation_quality), today.translation_quality
         )
-        friends = self.follows[idx]
         works = today.tiktok_up * self.tiktok_installed[idx]
         return stay_utility(
             p,
@@ -526,7 +528,7 @@ class UsUsers:
             taste=self.taste[idx],
             engagement=self.engagement[idx],
             ties_real=self.cn_followers[idx] * self.tie_scale,
-            friends_share=network.exposure(friends, self.state == ACTIVE, self.n_following[idx]),
+            friends_share=network.share_in_state(self.follows.indptr, self.follows.indices, self.state, ACTIVE, idx),
             fit=self.fit[idx],
             protest=self.protest[idx],
             salience=today.salience,
@@ -564,13 +566,14 @@ class UsUsers:
     def _post(self, day: int) -> Posts:
         """Today's users may post (``us.post`` slot 0), on a topic from their mix (slot 1); whether the post
         breaks the rules is drawn per post (slot 2), so it is common across scenarios."""
-        p, streams, users = self.p, self.streams, self.users_today
-        prob = np.where(self.is_creator, p.creator_post_prob, p.post_prob)
+        streams, users = self.streams, self.users_today
+        prob = self.post_prob
         authors = np.sort(users[streams.uniforms("us.post", day, users, 0) < prob[users]]).astype(np.int32)
         topics = draw_topics(streams.uniforms("us.post", day, authors, 1), self.topic_cdf[authors])
         violating = streams.uniforms("us.post", day, authors, 2) < self.topic_violation[topics]
         self.posts_today = int(authors.size)
-        self.expected_posts = float(np.dot(self.use_chance, prob))  # over who opens the app and who posts
+        could = self.could_use  # everyone with a chance to open the app today
+        self.expected_posts = float(np.dot(self.use_chance[could], prob[could]))  # over who opens the app and who posts
         return Posts(authors, topics, violating, np.full(authors.size, day, np.int32))
 
     # ----------------------------------------------------------------------------------------------
