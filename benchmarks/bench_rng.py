@@ -1,8 +1,9 @@
-"""Benchmark: today's per-(stream, day) full-array draws against the counter-based kernels of sim/rng.py.
+"""Benchmark: the per-(stream, day) full-array draws the model used until parameter set 2025.3 against the
+counter-based kernels of sim/rng.py it uses since.
 
     python benchmarks/bench_rng.py [--sizes 1000000 10000000] [--repeat 7] [--threads 1 2]
 
-Today (`sim.streams.Streams.uniform`) every stream draws ``n`` float32 uniforms a day, a fresh
+Before ("today" below: `Streams.uniform` of parameter set 2025.3, reproduced in `full_array`) every stream drew ``n`` float32 uniforms a day, a fresh
 Generator from a SeedSequence each time, also when only a few agents decide: a 1 % subset costs the full
 array. The kernel draws any agent's number on its own, so (a) all n agents and (b) a 1 % subset are
 timed separately, for float64 (53-bit) and float32 (24-bit) output, per thread count. Also Poisson counts
@@ -25,7 +26,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sim import rng  # noqa: E402
-from sim.streams import Streams  # noqa: E402
+
+
+def full_array(name: str, day: int, n: int) -> np.ndarray:
+    """The draw of parameter set 2025.3: a fresh generator per (seed, run, stream, day), n float32 uniforms."""
+    return generator(name, day).random(n, dtype=np.float32)
+
+
+def generator(name: str, day: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(SEED, spawn_key=(RUN, rng.name_key(name), day + 1)))
 
 SEED, RUN, DAY, STREAM = 2025, 0, 12, "us.join"
 
@@ -43,12 +52,12 @@ def best(fn: Callable[[], object], repeat: int) -> float:
 
 def rows_for(n: int, repeat: int, threads: list[int]) -> list[tuple[str, float, int, float]]:
     """(what, seconds, draws, today's seconds for the same job) for one size."""
-    streams, key = Streams(SEED, RUN), rng.stream_key(SEED, RUN, STREAM)
+    key = rng.stream_key(SEED, RUN, STREAM)
     subset = np.sort(np.random.default_rng(1).choice(n, n // 100, replace=False))
     rates = np.random.default_rng(2).gamma(0.5, 1.0, subset.size)
-    today_all = best(lambda: streams.uniform(STREAM, DAY, n), repeat)
-    today_subset = best(lambda: streams.uniform(STREAM, DAY, n)[subset], repeat)
-    today_poisson = best(lambda: streams.get("cn.views", DAY).poisson(rates), repeat)
+    today_all = best(lambda: full_array(STREAM, DAY, n), repeat)
+    today_subset = best(lambda: full_array(STREAM, DAY, n)[subset], repeat)
+    today_poisson = best(lambda: generator("cn.views", DAY).poisson(rates), repeat)
     rows = [
         ("today: Streams.uniform, all n (float32)", today_all, n, today_all),
         ("today: Streams.uniform, 1 % subset (full array drawn)", today_subset, subset.size, today_subset),

@@ -21,7 +21,8 @@ within a stage; the stages run one after another, so later stages see the result
   6. recording   every component's `measure()`, weighted by its `OUTPUTS` declarations into real people
                  or posts; the DataCollector stores one row
 
-Randomness: one master seed; each mechanism draws from its own named stream per day (`sim.streams`).
+Randomness: one master seed; each mechanism draws from its own named stream, each draw keyed by (day,
+user or post, slot) (`sim.streams`, `sim.rng`), so every draw is common across scenarios.
 """
 
 from __future__ import annotations
