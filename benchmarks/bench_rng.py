@@ -36,6 +36,7 @@ def full_array(name: str, day: int, n: int) -> np.ndarray:
 def generator(name: str, day: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(SEED, spawn_key=(RUN, rng.name_key(name), day + 1)))
 
+
 SEED, RUN, DAY, STREAM = 2025, 0, 12, "us.join"
 
 
