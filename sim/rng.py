@@ -1,9 +1,10 @@
 """Counter-based random numbers: any agent's k-th draw of any stream on any day, without drawing anyone else's.
 
-Why (issue #13): `sim.streams` makes draws common across scenarios (common random numbers, CRN) only by
-drawing a full-length array per stream and day, also for agents who decide nothing, and the variable-length
-draws (the regulator's reviews, Chinese users' views and reactions) come from one sequential generator per
-day, so one extra view shifts every later number. Here every draw is a pure function of where it is used::
+Why (issue #13): until parameter set 2025.3 the model made draws common across scenarios (common random
+numbers, CRN) only by drawing a full-length array per stream and day, also for agents who decided nothing,
+and its variable-length draws (the regulator's reviews, Chinese users' views and reactions) came from one
+sequential generator per day, so one extra view shifted every later number. Here every draw is a pure
+function of where it is used (`sim.streams` lists the model's streams and slots)::
 
     bits(key, day, i, k, sub) = 64 bits of Philox4x32-10(counter=(i, k // 2, day + 1, sub), key)
     uniform = (bits >> 11) * 2**-53                                  # in [0, 1 - 2**-53]
