@@ -214,3 +214,46 @@ def test_view_rate_and_attitude_drift_match_loop():
         )
         d = p.dilution_gain * max(0, 0.04 - p.dilution_tolerance) * (1 - openness[i]) * active[i]
         assert new[i] == pytest.approx(min(1, max(-1, att[i] + p.warmth_gain * wel[i] - p.hostility_gain * hos[i] - d)), abs=1e-6)
+
+
+def test_computations_on_the_rows_concerned_equal_full_passes(monkeypatch):
+    """Weekly and monthly users, DAU, expected posts and the memories are computed on the few rows that can
+    change (`UsUsers.measure`, `_post`, `receive_feedback`); each equals the plain full-array computation on
+    every day, through the surge, returns of dormant accounts made before the run, bans and blocks."""
+    from sim.model import MigrationModel
+    from tests.conftest import small
+
+    model = MigrationModel(small(agents=20_000, days=45))
+    us = model.us
+    shadow = {"engagement": us.engagement.copy(), "moderation": us.moderation.copy()}
+    feedback = us.receive_feedback
+
+    def full_pass_too(replies_real, moderation_events, new_cn_followers):
+        keep = us.memory_decay
+        shadow["engagement"] = (keep * shadow["engagement"] + (1.0 - keep) * replies_real).astype(np.float32)
+        shadow["moderation"] = (keep * shadow["moderation"] + (1.0 - keep) * moderation_events).astype(np.float32)
+        feedback(replies_real, moderation_events, new_cn_followers)
+
+    monkeypatch.setattr(us, "receive_feedback", full_pass_too)
+    post, expected_posts = us._post, []
+
+    def with_full_dot(day):
+        posts = post(day)  # the expected posts as the day's decisions left them (before the screening's bans)
+        expected_posts.append((us.expected_posts, float(np.dot(us.use_chance, us.post_prob))))
+        return posts
+
+    monkeypatch.setattr(us, "_post", with_full_dot)
+    initially_dormant = us.state == us_users.DORMANT
+    returned_from_before = np.zeros(us.n, dtype=bool)
+    while model.running:
+        model.step()
+        day, w = model.day - 1, us.weight
+        returned_from_before |= initially_dormant & (us.last_use_day == day)
+        assert np.array_equal(np.sort(us.users_today), np.flatnonzero(us.uses_today))
+        assert model.metrics["us_rednote_dau"] == pytest.approx(us.uses_today.sum() * w)
+        assert model.metrics["us_rednote_wau"] == pytest.approx((us.last_use_day > day - 7).sum() * w)
+        assert model.metrics["us_rednote_mau"] == pytest.approx((us.last_use_day > day - 30).sum() * w)
+        assert expected_posts[-1][0] == pytest.approx(expected_posts[-1][1], rel=1e-9, abs=1e-12)
+        assert np.array_equal(us.engagement, shadow["engagement"])
+        assert np.array_equal(us.moderation, shadow["moderation"])
+    assert returned_from_before.any() and us.engagement.any() and us.moderation.any()  # the cases were exercised
