@@ -128,7 +128,14 @@ def main() -> int:
     if args.child:
         print(json.dumps(measure(args.child, args.days, args.root)))
         return 0
+    if args.repeat < 1:
+        parser.error(f"argument --repeat: must be at least 1 (got {args.repeat})")
     if args.before:
+        known = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{args.before}^{{commit}}"], capture_output=True
+        )
+        if known.returncode != 0:
+            parser.error(f"argument --before: {args.before!r} is not a commit of {ROOT} (a hash, tag or branch)")
         return side_by_side(args.before, args.sizes, args.days, args.repeat)
     if args.oracle:
         print(oracle_ratio(args.oracle, args.days))

@@ -114,10 +114,10 @@ def _attention_and_views(
     openness, visibility, when_curious, from_feed, draw_views, active, views, sought,
 ):  # fmt: skip  # pragma: no cover - compiled
     """Steps 1-3 of a Chinese user's day for every user i (stream ``cn.day``): opens RedNote (slot 0, drawn
-    for everyone in one vectorised pass: ``active_u``), the
-    shares who notice (`notice`, from the start-of-day ``exposure``), and, if active and there are
-    posts to see, the foreign posts viewed (Poisson, slot 1). ``sought[c]``: the expected views sought out
-    by curious users in chunk c of `CHUNK` rows (the hashtag-views proxy)."""
+    for everyone in one vectorised pass: ``active_u``), the shares who notice (`notice`, from the
+    start-of-day ``exposure``), and, if active and there are posts to see, the foreign posts viewed
+    (Poisson, slot 1). ``sought[c]``: the expected views sought out by curious users in chunk c of `CHUNK`
+    rows (the hashtag-views proxy)."""
     k0, k1, day1 = key
     n = active.size
     for c in range(sought.size):
