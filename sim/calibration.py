@@ -36,6 +36,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,25 +46,47 @@ from sim.observations import informed_parameters, observation
 from sim.params import Scenario, UsUsers, observation_priors
 from sim.scenario import deep_merge, get_path, scenario_to_dict, set_path, validate, with_values
 
-FREE_PARAMETERS: dict[str, tuple[float, float, bool]] = {
-    # dotted path: (lower, upper, log scale)
-    "us_users.join_salience_rate": (1e-4, 3e-3, True),  # spontaneous, news-driven joining
-    "us_users.peer_influence": (0.05, 1.5, True),  # peer influence (Bass q)
-    "us_users.creator_salience_multiplier": (3.0, 300.0, True),  # how hard creators respond
-    "us_users.dormant_return_multiplier": (0.3, 30.0, True),  # dormant accounts coming back
-    "us_users.dormant_return_base": (1e-4, 3e-2, True),  # quiet returns that hold the pre-surge level
-    "us_users.habit": (-3.0, 4.0, False),  # lapse sensitivity (utility constant)
-    "us_users.use_shift": (-4.0, 3.0, False),  # how many members open RedNote on a given day (daily_use)
-    "us_users.join_displaced_rate": (1e-4, 0.05, True),  # sign-ups of users without a working TikTok
-    "us_users.tiktok_return_rush": (0.0, 1.5, False),  # the rush back to TikTok on 19 Jan
-    "cn_users.trend_rate": (1e-3, 1.0, True),  # S-curve of Chinese attention: how fast the trending hashtag is noticed ...
-    "cn_users.trend_half_signups": (1e4, 1e7, True),  # ... at how many US sign-ups a day it trends (half response) ...
-    "cn_users.trend_steepness": (1.0, 10.0, False),  # ... how sharply it responds to them ...
-    "cn_users.awareness_peer_influence": (0.1, 5.0, True),  # ... and how fast noticing spreads among followers
-    "observation.similarweb_dau_scale": (0.1, 30.0, True),  # Similarweb's panel scale (prior in sim.params)
-    "observation.reinstall_share": (0.001, 1.0, True),  # returns the download trackers count
-    "observation.company_us_share": (0.1, 1.0, True),  # US share of the company's new users
-}
+
+class Free(NamedTuple):
+    """A free parameter's range (searched by the point fit; the support of the posterior's prior)."""
+
+    lower: float
+    upper: float
+    log: bool  # log scale: log-uniform prior, searched on a log scale
+    source: str  # why this range (the prior's source); observation scales: their log-normal prior in sim.params
+
+
+FREE_PARAMETERS: dict[str, Free] = {
+    "us_users.join_salience_rate": Free(1e-4, 3e-3, True, "assumption: daily chance of a news-driven sign-up per unit of "
+        "salience, from one in ten thousand to a third of a percent"),
+    "us_users.peer_influence": Free(0.05, 1.5, True, "Bass-diffusion imitation coefficient q; reviews of product "
+        "diffusion (Sultan, Farley & Lehmann 1990) put q near 0.38, ranging 0.1-1; widened below to allow broadcast-led joining"),
+    "us_users.creator_salience_multiplier": Free(3.0, 300.0, True, "assumption: creators respond 3-300x as strongly as other "
+        "users (the 12 Jan how-to-join videos came from creators: seed articles 001, 004)"),
+    "us_users.dormant_return_multiplier": Free(0.3, 30.0, True, "assumption: the surge raises the return rate of dormant "
+        "account holders (3.4 M lifetime downloads, Appfigures) between a third and thirty times"),
+    "us_users.dormant_return_base": Free(1e-4, 3e-2, True, "assumption: quiet daily returns of dormant holders that keep the "
+        "pre-surge DAU (300 k on 6 Jan, Similarweb) against lapses; a hundredfold range around the needed level"),
+    "us_users.habit": Free(-3.0, 4.0, False, "assumption: the utility constant of staying, from 'almost everyone lapses within "
+        "days' to 'almost nobody lapses'"),
+    "us_users.use_shift": Free(-4.0, 3.0, False, "assumption: shift of the daily-use logit, from 2 % to 95 % of members "
+        "opening the app on a given day"),
+    "us_users.join_displaced_rate": Free(1e-4, 0.05, True, "assumption: daily sign-up chance of users without a working "
+        "TikTok (18-19 Jan outage, store removal), up to 5 % a day"),
+    "us_users.tiktok_return_rush": Free(0.0, 1.5, False, "assumption: extra pull of TikTok on the day service returned "
+        "(19 Jan, a one-year high of TikTok DAU, Similarweb), 0 = none"),
+    "cn_users.trend_rate": Free(1e-3, 1.0, True, "assumption: daily chance that a Chinese user notices the trending hashtag "
+        "at full response, from one in a thousand to certain"),
+    "cn_users.trend_half_signups": Free(1e4, 1e7, True, "assumption: US sign-ups a day at which the hashtag trends at half "
+        "response, from 10 k to 10 M (the company reported 700 k new users in two days)"),
+    "cn_users.trend_steepness": Free(1.0, 10.0, False, "assumption: Hill exponent of the trending response, from gradual (1) "
+        "to a switch (10)"),
+    "cn_users.awareness_peer_influence": Free(0.1, 5.0, True, "assumption: how fast noticing spreads among followers, per "
+        "noticing followee share"),
+    "observation.similarweb_dau_scale": Free(0.1, 30.0, True, "log-normal prior in sim.params (Observation), truncated here"),
+    "observation.reinstall_share": Free(0.001, 1.0, True, "log-normal prior in sim.params (Observation), truncated here"),
+    "observation.company_us_share": Free(0.1, 1.0, True, "log-normal prior in sim.params (Observation), truncated here"),
+}  # fmt: skip
 NOT_INFORMED_BEFORE: dict[str, tuple[dt.date, float, str]] = {
     # dotted path: (first day data can inform it, value when a time split leaves it out, why)
     "us_users.tiktok_return_rush": (
@@ -327,7 +350,7 @@ def fit_end(fit_until: dt.date | None = None) -> dt.date:
     return max(t.date for t in fit_targets(fit_until))
 
 
-def free_parameters(fit_until: dt.date | None = None) -> dict[str, tuple[float, float, bool]]:
+def free_parameters(fit_until: dt.date | None = None) -> dict[str, Free]:
     """The parameters a fit searches: all of `FREE_PARAMETERS` but those no data up to ``fit_until`` can inform."""
     left_out = not_fitted(fit_until)
     return {p: r for p, r in FREE_PARAMETERS.items() if p not in left_out}
@@ -426,7 +449,7 @@ def calibrate(
     executor = executor or Executor()
     while len(trials) < budget:
         batch = [study.ask() for _ in range(min(executor.parallelism, budget - len(trials)))]
-        points = [{p: t.suggest_float(p, lo, hi, log=log) for p, (lo, hi, log) in free.items()} for t in batch]
+        points = [{p: t.suggest_float(p, f.lower, f.upper, log=f.log) for p, f in free.items()} for t in batch]
         outcomes = executor.map(_evaluate, [(fit_scenario, values, runs_per_point, 0, fit_until) for values in points])
         for trial, values, (dist, _) in zip(batch, points, outcomes):
             study.tell(trial, dist)
@@ -453,8 +476,8 @@ def calibrate(
 
 
 def _current(scenario: Scenario, path: str) -> float:
-    lo, hi, _ = FREE_PARAMETERS[path]
-    return float(min(max(float(get_path(scenario, path)), lo), hi))
+    free = FREE_PARAMETERS[path]
+    return float(min(max(float(get_path(scenario, path)), free.lower), free.upper))
 
 
 def fit_document(scenario_name: str, result: CalibrationResult, budget: int, runs_per_point: int, agents: int, seed: int) -> dict:
@@ -477,7 +500,7 @@ def fit_document(scenario_name: str, result: CalibrationResult, budget: int, run
     priors = observation_priors()
     spread = {}
     for path in result.best:
-        lo, hi, _ = FREE_PARAMETERS[path]
+        lo, hi = FREE_PARAMETERS[path].lower, FREE_PARAMETERS[path].upper
         values = np.array([v[path] for _, v in result.good])
         p10, med, p90 = np.percentile(values, [10, 50, 90])
         spread[path] = {

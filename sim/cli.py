@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import re
 import shlex
@@ -345,11 +346,89 @@ def check_fit_file(path: Path, options_sha: str, overwrite: bool) -> None:
         raise UsageError(f"argument --fit-file: {path} holds a fit made with other options; pass --overwrite to replace it")
 
 
+SEARCH_BUDGET = 240
+POSTERIOR_BUDGET = 12_000  # prior simulations: about 20 min on 2 cores at 20 000 agents (docs/posterior.md)
+
+
+def commit_fit(stage: Stage, fit_file: Path, fit_text: str, saved: Path) -> int:
+    """Swap in the report (with a copy of the fit and a journal) first, then write the fit file. A kill in
+    between is completed by `finish_calibration` on the next calibrate."""
+    (stage.path / "fit.yaml").write_text(fit_text)
+    (stage.path / PENDING_FIT).write_text(f"{fit_file}\n")
+    stage.commit()
+    fit_file.parent.mkdir(parents=True, exist_ok=True)
+    write_file(fit_file, fit_text)
+    (stage.dest / PENDING_FIT).unlink()
+    shutil.rmtree(saved, ignore_errors=True)
+    return 0
+
+
+def fit_header(argv: Sequence[str], date: str, options_sha: str) -> str:
+    return (
+        f"{FIT_HEADER} {shlex.join(argv)}` on {date}.\n"
+        "# Fitted behavioural parameters; the scenario that `extends:` this file inherits them.\n"
+        f"# options: {options_sha}\n"
+    )
+
+
+def bayesian_calibration(
+    args, argv, scenario, stage: Stage, saved: Path, fit_file: Path, options_sha: str
+) -> tuple[str, list[str]]:
+    """`calibrate --method posterior`: the table of prior simulations (resumable), the posterior, its checks
+    and the report; returns the fit file's text and the lines to print."""
+    import yaml
+
+    from sim import posterior
+    from sim.executor import CachedExecutor
+
+    bar = progress_bar(args.budget, "simulation", args.quiet)
+    started = time.perf_counter()
+    try:
+        with CachedExecutor(executor(args, math.ceil(args.budget / posterior.BATCH)), saved) as ex:
+            table = posterior.simulate_table(scenario, args.budget, ex, args.fit_until,
+                                             on_batch=bar.update if bar is not None else None)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.resume and not args.quiet:
+        print(f"resumed: {ex.reused} batches of simulations were reused from the interrupted calibration", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    post = posterior.infer(table, args.fit_until)
+    checks = posterior.predictive_checks(post, args.seed)
+    cov = posterior.coverage(table, args.fit_until, seed=args.seed)
+    doc = posterior.fit_document(scenario.name, post, checks, cov, args.seed)
+    table.save(stage.path / "table.npz")
+    title = f"Bayesian calibration of {scenario.name}" + (f" (fit until {args.fit_until})" if args.fit_until else "")
+    lines = posterior.report_lines(post, checks, cov, title)
+    lines += [
+        "",
+        f"Simulations took {elapsed:.0f} s. Fit file: `{fit_file}` (a copy is `fit.yaml` here); the table is `table.npz`.",
+    ]
+    (stage.path / "calibration.md").write_text("\n".join(lines) + "\n")
+    posterior.plot_marginals(stage.path / "posterior.png", post)
+    summary = [f"calibrated {scenario.name}: posterior from {len(table)} simulations ({elapsed:.0f} s), h = {post.h:.3g}, "
+               f"{post.ess:.0f} effective draws; coverage: largest miss {cov.worst():.1f} standard errors"]  # fmt: skip
+    summary += [
+        f"  {path:42s} {v['median']:.4g}  (10-90 %: {v['p10']:.4g} - {v['p90']:.4g})"
+        for path, v in doc["calibration"]["parameters"].items()
+    ]
+    return fit_header(argv, doc["calibration"]["date"], options_sha) + yaml.safe_dump(doc, sort_keys=False), summary
+
+
 def cmd_calibrate(argv: Sequence[str]) -> int:
     parser = Parser(prog="run.py calibrate", description="Fit the free behavioural parameters to the January 2025 observations.")
     parser.add_argument("scenario", help="scenario to calibrate, e.g. scenarios/historical_2025.yaml")
     parser.add_argument(
-        "--budget", type=bounded_int(1, 100_000), default=240, help="trials (parameter sets) to evaluate (default 240)"
+        "--method",
+        choices=("search", "posterior"),
+        default="search",
+        help="search: the best fit by optuna's TPE (the scenario's fit today); posterior: Bayesian, ABC on a table "
+        "of prior simulations with coverage and predictive checks (sim/posterior.py, docs/posterior.md)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=bounded_int(1, 1_000_000),
+        help=f"search: trials to evaluate (default {SEARCH_BUDGET}); posterior: prior simulations (default {POSTERIOR_BUDGET})",
     )
     parser.add_argument(
         "--runs-per-point", type=bounded_int(1, 1000), default=2, help="replicate runs averaged per trial (default 2)"
@@ -380,6 +459,8 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.budget is None:
+        args.budget = POSTERIOR_BUDGET if args.method == "posterior" else SEARCH_BUDGET
     from sim.calibration import fit_targets
 
     if args.fit_until is not None and not fit_targets(args.fit_until):
@@ -393,6 +474,8 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     fit_file = Path(os.path.abspath(args.fit_file or Path(args.scenario).parent / "fits" / default_name))
     report = args.report or Path("results") / "calibration" / f"{scenario.name}{split}"
     opts = options(args, "budget", "runs_per_point", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
+    if args.method == "posterior":
+        opts = options(args, "method", "budget", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
     if args.fit_until:
         opts["fit_until"] = args.fit_until.isoformat()
     options_sha = hashlib.sha256(repr(sorted(opts.items())).encode()).hexdigest()[:16]
@@ -409,6 +492,12 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         saved = stage.dest.parent / f".{stage.dest.name}.runs"
         if not args.resume:
             shutil.rmtree(saved, ignore_errors=True)
+        if args.method == "posterior":
+            fit_text, summary = bayesian_calibration(args, argv, scenario, stage, saved, fit_file, options_sha)
+            commit_fit(stage, fit_file, fit_text, saved)
+            if not args.quiet:
+                print("\n".join([*summary, f"  wrote {fit_file} and {stage.dest}/"]))
+            return 0
         bar = progress_bar(args.budget, "trial", args.quiet)
         started = time.perf_counter()
         try:
@@ -421,12 +510,7 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         if args.resume and not args.quiet:
             print(f"resumed: {ex.reused} evaluations were reused from the interrupted calibration", file=sys.stderr)
         doc = fit_document(scenario.name, result, args.budget, args.runs_per_point, scenario.agents, args.seed)
-        header = (
-            f"{FIT_HEADER} {shlex.join(argv)}` on {doc['calibration']['date']}.\n"
-            "# Fitted behavioural parameters; the scenario that `extends:` this file inherits them.\n"
-            f"# options: {options_sha}\n"
-        )
-        fit_text = header + yaml.safe_dump(doc, sort_keys=False)
+        fit_text = fit_header(argv, doc["calibration"]["date"], options_sha) + yaml.safe_dump(doc, sort_keys=False)
         names = list(result.best)
         lines = ["distance," + ",".join(names)] + [f"{d:.6g}," + ",".join(f"{v[n]:.6g}" for n in names) for d, v in result.trials]
         (stage.path / "trials.csv").write_text("\n".join(lines) + "\n")
@@ -452,15 +536,7 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
             f"Fit file: `{fit_file}` (a copy is `fit.yaml` here).",
         ]
         (stage.path / "calibration.md").write_text("\n".join(md) + "\n")
-        # One set: the report (with a copy of the fit and a journal) is swapped in first; the fit file
-        # follows. A kill in between is completed by finish_calibration on the next calibrate.
-        (stage.path / "fit.yaml").write_text(fit_text)
-        (stage.path / PENDING_FIT).write_text(f"{fit_file}\n")
-        stage.commit()
-    fit_file.parent.mkdir(parents=True, exist_ok=True)
-    write_file(fit_file, fit_text)
-    (stage.dest / PENDING_FIT).unlink()
-    shutil.rmtree(saved, ignore_errors=True)
+        commit_fit(stage, fit_file, fit_text, saved)
     if not args.quiet:
         print(
             f"calibrated {scenario.name}: best distance {result.best_distance:.3g} after {args.budget} trials ({time.perf_counter() - started:.0f} s)"

@@ -877,6 +877,20 @@ class ParameterSpread(Section):
     prior_log_sd: float | None = P(None, src="calibration", doc="Log-sd of the prior (observation-model parameters).")
 
 
+class PosteriorRecord(Section):
+    """What a Bayesian calibration (`calibrate --method posterior`, `sim.posterior`) adds to a fit file."""
+
+    simulations: int = P(..., 1, None, src="calibration", doc="Prior simulations in the table (one run each).")
+    kernel_width: float = P(..., 1, None, src="calibration", doc="h: sources treated as erring by h tolerances (1: as stated).")
+    effective_draws: float = P(..., 0, None, src="calibration", doc="Kish's effective sample size of the posterior weights.")
+    priors: dict[str, str] = P(..., src="calibration", doc="Each parameter's prior and its source.")
+    contraction: dict[str, float] = P(..., src="calibration", doc="1 - posterior / prior variance, per parameter.")
+    coverage: dict[str, dict[str, float]] = P(
+        ..., src="calibration", doc="Simulation-based calibration: share of synthetic truths inside the 50 % and 90 % intervals."
+    )
+    p_values: dict[str, float] = P(..., src="calibration", doc="Posterior predictive p-value of every target.")
+
+
 class Calibration(Section):
     method: str = P(..., src="calibration", doc="How the fit was made (library, sampler).")
     date: Date = P(..., src="calibration", doc="Day the fit was made.")
@@ -895,6 +909,9 @@ class Calibration(Section):
     )
     not_fitted: dict[str, str] = P(
         {}, src="calibration", doc="Free parameters this fit left out, each with the reason and the value it used."
+    )
+    posterior: PosteriorRecord | None = P(
+        None, src="calibration", doc="A Bayesian fit's record; its good_fits are then draws from the posterior."
     )
 
 

@@ -385,7 +385,7 @@ def _plot_parameters(path: Path, scenario: Scenario) -> None:
     cal = scenario.calibration
     fig, ax = subplots(figsize=(8, 0.6 * len(cal.parameters) + 1.2))
     for i, (name, sp) in enumerate(cal.parameters.items()):
-        log = FREE_PARAMETERS.get(name, (0, 0, False))[2]
+        log = name in FREE_PARAMETERS and FREE_PARAMETERS[name].log
         scale = (lambda v: np.log10(v)) if log else (lambda v: v)
         lo, hi = scale(sp.lower), scale(sp.upper)
 

@@ -1,0 +1,154 @@
+"""The Bayesian calibration (sim/posterior.py): its inference is calibrated on synthetic data, it learns
+from the data, and a miscalibrated variant is caught; the table, the weights and the checks do what they say."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from sim import posterior
+from sim.calibration import apply_fit, fit_targets, targets
+from sim.cli import main
+from sim.executor import Executor
+from sim.scenario import load_scenario
+from tests.conftest import SCENARIOS, small
+
+COVERAGE_AGENTS = 2000
+COVERAGE_DRAWS = 600
+TRUTHS = 200
+
+
+@pytest.fixture(scope="module")
+def table() -> posterior.Table:
+    """A small table of prior simulations (600 draws at 2 000 agents, about half a minute on 2 cores)."""
+    with Executor(processes=2) as ex:
+        return posterior.simulate_table(small(agents=COVERAGE_AGENTS), COVERAGE_DRAWS, ex)
+
+
+def test_posterior_coverage_is_nominal_on_synthetic_data(table):
+    """Simulation-based calibration: with truths drawn from the prior, the 50 % and 90 % credible intervals
+    hold the truth at those rates (each parameter within 3.5 binomial standard errors; averaged over the
+    16 parameters within 0.04), while the posterior is narrower than the prior for the parameters the data
+    inform (it is not the prior returned unchanged, which would cover trivially)."""
+    cov = posterior.coverage(table, truths=TRUTHS, seed=1)  # at the width the fit uses
+    h = cov.h
+    assert cov.median_ess >= 0.8 * posterior.MIN_ESS
+    assert cov.worst() < 3.5, cov.covered
+    for level in (0.5, 0.9):
+        mean = np.mean([by[level] for by in cov.covered.values()])
+        assert abs(mean - level) < 0.04, (level, mean)
+    ranks = np.concatenate(list(cov.ranks.values()))
+    assert np.histogram(ranks, bins=10, range=(0, 1))[0].min() > 0.5 * len(ranks) / 10  # no hole in the rank histogram
+    # the posterior of a synthetic data set is informative: central 50 % intervals of peer influence are
+    # narrower than the prior's on average
+    widths = synthetic_interval_widths(table, "us_users.peer_influence", h)
+    assert np.mean(widths) < 0.8 * prior_width(table, "us_users.peer_influence")
+
+
+def test_posterior_coverage_test_catches_an_overconfident_inference(table):
+    """The same check fails an inference whose kernel is three times narrower than the noise on the data
+    (posteriors too narrow): so the coverage test can fail."""
+    h = posterior.infer(table).h
+    assert overconfident_coverage(table, h_noise=h, h_kernel=h) > 0.85  # the right kernel: about 90 %
+    cov = overconfident_coverage(table, h_noise=h, h_kernel=h / 3)
+    assert cov < 0.8  # 90 % intervals hold far fewer truths
+
+
+def prior_width(table, path: str) -> float:
+    j = table.paths.index(path)
+    x = np.log(table.values[:, j])
+    return float(np.subtract(*np.percentile(x, [75, 25])))
+
+
+def synthetic_interval_widths(table, path: str, h: float) -> list[float]:
+    """Width of the central 50 % interval of ln(parameter) for each synthetic data set."""
+    syn = posterior.Synthetic.make(table, fit_targets(), 100, seed=7)
+    x = np.log(table.values[syn.rows, table.paths.index(path)])
+    return [float(np.subtract(*posterior.weighted_quantile(x, syn.weights(n, h), [0.75, 0.25]))) for n in range(len(syn.pick))]
+
+
+def overconfident_coverage(table, h_noise: float, h_kernel: float) -> float:
+    """Share of synthetic truths of peer influence inside the 90 % interval, data noise h_noise, kernel h_kernel."""
+    syn = posterior.Synthetic.make(table, fit_targets(), 100, seed=7)
+    x = np.log(table.values[syn.rows, table.paths.index("us_users.peer_influence")])
+    inside = []
+    for n, i in enumerate(syn.pick):
+        lo, hi = posterior.weighted_quantile(x, syn.weights(n, h_noise, kernel=h_kernel), [0.05, 0.95])
+        inside.append(lo <= x[i] <= hi)
+    return float(np.mean(inside))
+
+
+def test_the_real_data_inform_peer_influence_and_the_checks_cover_every_target(table):
+    post = posterior.infer(table)
+    assert post.h >= 1 and post.ess >= posterior.MIN_ESS - 1e-6
+    assert post.contraction()["us_users.peer_influence"] > 0.2  # the surge's shape pins imitation down
+    checks = posterior.predictive_checks(post)
+    assert {c.target.name for c in checks} == {t.name for t in targets()}
+    assert all(0 <= c.p_value <= 1 and c.p10 <= c.median <= c.p90 for c in checks)
+    assert {c.role for c in checks} >= {"fitted", "held out"}
+
+
+def test_table_rows_do_not_depend_on_the_budget():
+    """Row i is prior draw i run with run index i: a larger budget extends the table and changes no row."""
+    base = small(agents=1000)
+    short = posterior.simulate_table(base, 3)
+    longer = posterior.simulate_table(base, 5)
+    np.testing.assert_array_equal(short.values, longer.values[:3])
+    np.testing.assert_array_equal(short.stats, longer.stats[:3])
+    assert not np.array_equal(longer.stats[3], longer.stats[4])
+
+
+def test_prior_draws_follow_their_priors():
+    prior = posterior.priors()
+    draws = posterior.prior_draws(prior, 20_000, seed=3)
+    for j, p in enumerate(prior):
+        x = p.scale(draws[:, j])
+        lo, hi = p.scale(np.array(p.lower)), p.scale(np.array(p.upper))
+        assert lo <= x.min() and x.max() <= hi, p.path
+        if p.median is None:  # uniform on its scale: mean in the middle
+            assert abs(x.mean() - (lo + hi) / 2) < 0.02 * (hi - lo), p.path
+        else:  # truncated log-normal: median near the stated one when the truncation is far
+            assert abs(np.median(x) - math.log(p.median)) < 0.15 * p.log_sd + 0.1, p.path
+    assert all(p.source for p in prior)
+
+
+def test_the_kernel_width_is_the_smallest_that_leaves_the_effective_draws():
+    z = np.random.default_rng(0).normal(size=(5000, 10)) * 3
+    h = posterior.bandwidth(z, 200)
+    assert posterior.ess(posterior.kernel_weights(z, h)) >= 200 - 1e-6
+    assert posterior.ess(posterior.kernel_weights(z, h * 0.98)) < 200
+    assert posterior.bandwidth(np.zeros((500, 3)), 200) == 1.0  # every row fits: no widening
+
+
+def test_weighted_quantiles_and_contraction_on_known_weights():
+    x = np.arange(1000, dtype=float)
+    w = np.ones(1000) / 1000
+    assert posterior.weighted_quantile(x, w, [0.5])[0] == pytest.approx(499.5, abs=1)
+    w2 = np.where(x < 100, 1.0, 0.0)
+    w2 /= w2.sum()
+    assert posterior.weighted_quantile(x, w2, [0.9])[0] == pytest.approx(89.5, abs=1)
+
+
+def test_calibrate_writes_a_posterior_fit_file_a_scenario_can_extend(tmp_path):
+    fit = tmp_path / "fits" / "post.fit.yaml"
+    argv = ["calibrate", str(SCENARIOS / "historical_2025.yaml"), "--method", "posterior", "--budget", "40",
+            "--agents", "1000", "--fit-file", str(fit), "--report", str(tmp_path / "rep"), "--serial", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    doc = yaml.safe_load(fit.read_text())
+    record = doc["calibration"]["posterior"]
+    assert record["simulations"] == 40 and record["kernel_width"] >= 1
+    assert set(record["priors"]) == set(doc["calibration"]["parameters"]) and all(
+        "Source" in v for v in record["priors"].values()
+    )
+    assert set(record["p_values"]) == {t.name for t in targets()}
+    assert len(doc["calibration"]["good_fits"]) == posterior.POSTERIOR_DRAWS
+    for path, spread in doc["calibration"]["parameters"].items():
+        assert spread["p10"] <= spread["median"] <= spread["p90"], path
+    assert (tmp_path / "rep" / "table.npz").is_file() and (tmp_path / "rep" / "posterior.png").is_file()
+    assert "Simulation-based calibration" in (tmp_path / "rep" / "calibration.md").read_text()
+    loaded = apply_fit(load_scenario(SCENARIOS / "historical_2025.yaml"), doc)
+    assert loaded.calibration.posterior is not None
+    assert loaded.us_users.peer_influence == pytest.approx(doc["us_users"]["peer_influence"])
