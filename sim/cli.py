@@ -347,7 +347,9 @@ def check_fit_file(path: Path, options_sha: str, overwrite: bool) -> None:
 
 
 SEARCH_BUDGET = 240
-POSTERIOR_BUDGET = 12_000  # prior simulations: about 20 min on 2 cores at 20 000 agents (docs/posterior.md)
+POSTERIOR_BUDGET = 9_000  # prior simulations of the model (docs/posterior.md: the defaults take about 25 min on 2 cores)
+COMPARE_BUDGET = 3_000  # ... and of each alternative join model
+PROJECTION_RUNS = 16  # full-horizon runs per join model for the comparison's headline projections
 
 
 def commit_fit(stage: Stage, fit_file: Path, fit_text: str, saved: Path) -> int:
@@ -381,12 +383,23 @@ def bayesian_calibration(
     from sim import posterior
     from sim.executor import CachedExecutor
 
-    bar = progress_bar(args.budget, "simulation", args.quiet)
+    others = [m for m in posterior.JOIN_MODELS if m != posterior.MODEL] if args.compare_models else []
+    total = args.budget + args.compare_models * len(others)
+    bar = progress_bar(total, "simulation", args.quiet)
     started = time.perf_counter()
+    comparison = None
     try:
-        with CachedExecutor(executor(args, math.ceil(args.budget / posterior.BATCH)), saved) as ex:
-            table = posterior.simulate_table(scenario, args.budget, ex, args.fit_until,
-                                             on_batch=bar.update if bar is not None else None)  # fmt: skip
+        with CachedExecutor(executor(args, math.ceil(total / posterior.BATCH)), saved) as ex:
+            update = bar.update if bar is not None else None
+            table = posterior.simulate_table(scenario, args.budget, ex, args.fit_until, on_batch=update)
+            tables = {posterior.MODEL: table}
+            for m in others:
+                tables[m] = posterior.simulate_table(scenario, args.compare_models, ex, args.fit_until, on_batch=update, model=m)
+            if others:
+                comparison = posterior.compare_models(tables, args.fit_until)
+                for m, t in tables.items():
+                    comparison.projections[m] = posterior.projections(scenario, posterior.infer(t, args.fit_until),
+                                                                      PROJECTION_RUNS, ex, args.seed)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()
@@ -396,10 +409,15 @@ def bayesian_calibration(
     post = posterior.infer(table, args.fit_until)
     checks = posterior.predictive_checks(post, args.seed)
     cov = posterior.coverage(table, args.fit_until, seed=args.seed)
-    doc = posterior.fit_document(scenario.name, post, checks, cov, args.seed)
+    doc = posterior.fit_document(scenario.name, post, checks, cov, args.seed, comparison)
     table.save(stage.path / "table.npz")
     title = f"Bayesian calibration of {scenario.name}" + (f" (fit until {args.fit_until})" if args.fit_until else "")
     lines = posterior.report_lines(post, checks, cov, title)
+    if comparison is not None:
+        horizon = (
+            f"{scenario.start_date:%d %b} - {scenario.end_date:%d %b %Y}, {PROJECTION_RUNS} runs at {scenario.agents:,} agents"
+        )
+        lines += ["", *posterior.comparison_lines(comparison, horizon)]
     lines += [
         "",
         f"Simulations took {elapsed:.0f} s. Fit file: `{fit_file}` (a copy is `fit.yaml` here); the table is `table.npz`.",
@@ -434,6 +452,12 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         "--runs-per-point", type=bounded_int(1, 1000), default=2, help="replicate runs averaged per trial (default 2)"
     )
     parser.add_argument(
+        "--compare-models",
+        type=bounded_int(0, 1_000_000),
+        help=f"posterior: prior simulations of each alternative join model for the model comparison (default "
+        f"{COMPARE_BUDGET}; 0: no comparison)",
+    )
+    parser.add_argument(
         "--agents", type=bounded_int(100, 200_000_000), help="agents per calibration run (default: the scenario's)"
     )
     parser.add_argument(
@@ -461,6 +485,10 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = POSTERIOR_BUDGET if args.method == "posterior" else SEARCH_BUDGET
+    if args.compare_models is None:
+        args.compare_models = COMPARE_BUDGET if args.method == "posterior" else 0
+    elif args.method != "posterior":
+        raise UsageError("run.py calibrate: argument --compare-models: only with --method posterior (see --help)")
     from sim.calibration import fit_targets
 
     if args.fit_until is not None and not fit_targets(args.fit_until):
@@ -475,7 +503,7 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     report = args.report or Path("results") / "calibration" / f"{scenario.name}{split}"
     opts = options(args, "budget", "runs_per_point", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
     if args.method == "posterior":
-        opts = options(args, "method", "budget", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
+        opts = options(args, "method", "budget", "compare_models", "seed", agents=scenario.agents, scenario=fingerprint(scenario))
     if args.fit_until:
         opts["fit_until"] = args.fit_until.isoformat()
     options_sha = hashlib.sha256(repr(sorted(opts.items())).encode()).hexdigest()[:16]

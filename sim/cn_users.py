@@ -16,6 +16,7 @@ What a Chinese user does each day (`CnUsers.observe` then `CnUsers.decide`, all 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numba as nb
@@ -56,6 +57,8 @@ def trend_salience(foreign_posts: float, half_posts: float, steepness: float) ->
     turns the small run-to-run noise of F near the threshold into all-or-nothing attention); saturating,
     because a trending list has only so much room; k -> infinity recovers a step at F50."""
     if foreign_posts <= 0.0:
+        return 0.0
+    if steepness * (math.log(half_posts) - math.log(foreign_posts)) > 700.0:  # (F50 / F)^k would overflow
         return 0.0
     return float(1.0 / (1.0 + (half_posts / foreign_posts) ** steepness))
 

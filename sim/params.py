@@ -518,10 +518,12 @@ class UsUsers(Section):
         src="Quelle et al. 2025 (exposure effect fades within about a week)",
         doc="e-folding time of the effect of a followee's sign-up; null = never fades (Bass limit).",
     )
-    contagion: Literal["rate", "threshold"] = P(
+    contagion: Literal["rate", "threshold", "mixed"] = P(
         "rate",
-        src="Karsai et al. 2014 (rate); Watts 2002, Centola 2010 (threshold)",
-        doc="'rate': hazard grows with exposure; 'threshold': join once exposure reaches a personal threshold.",
+        src="Karsai et al. 2014 (rate); Watts 2002, Centola 2010 (threshold); Bass 1969 (mixed)",
+        doc="'rate': hazard grows with exposure; 'threshold': join once exposure reaches a personal threshold; "
+        "'mixed': hazard grows with the share of all US users who joined recently (well mixed, no network: the "
+        "Bass model when exposure_memory_days is null).",
     )
     threshold_mean: float = P(0.18, 0, 1, src="Watts 2002 (illustrative)", doc="Mean personal threshold (threshold contagion).")
     threshold_sd: float = P(0.05, 0, 1, src="assumption", doc="Spread of personal thresholds.")
@@ -889,6 +891,9 @@ class PosteriorRecord(Section):
         ..., src="calibration", doc="Simulation-based calibration: share of synthetic truths inside the 50 % and 90 % intervals."
     )
     p_values: dict[str, float] = P(..., src="calibration", doc="Posterior predictive p-value of every target.")
+    model_probability: dict[str, float] = P(
+        {}, src="calibration", doc="Posterior probability of each join model compared (equal prior odds); empty if none."
+    )
 
 
 class Calibration(Section):

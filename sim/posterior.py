@@ -33,12 +33,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from sim.calibration import Target, calibration_scenario, fit_targets, free_parameters, statistics, targets, with_parameters
+from sim.calibration import Free, Target, calibration_scenario, fit_targets, free_parameters, statistics, targets, with_parameters
 from sim.executor import Executor
 from sim.params import Scenario, observation_priors
+from sim.scenario import with_values
 
 MIN_ESS = 100.0
 """Effective number of weighted draws the kernel width ``h`` is chosen to leave (Kish's ESS)."""
@@ -96,11 +98,41 @@ class Prior:
         return f"{self.kind} on [{self.lower:g}, {self.upper:g}]"
 
 
-def priors(fit_until: dt.date | None = None) -> list[Prior]:
-    """The prior of every parameter the fit infers (`sim.calibration.free_parameters`), with its source."""
+@dataclass(frozen=True)
+class JoinModel:
+    """A hypothesis of how people joined, for the model comparison: scenario settings and its own parameters."""
+
+    description: str
+    settings: dict[str, Any] = field(default_factory=dict)  # dotted scenario paths set for this model
+    drop: tuple[str, ...] = ()  # free parameters it does not have
+    add: dict[str, Free] = field(default_factory=dict)  # free parameters only it has
+
+
+JOIN_MODELS: dict[str, JoinModel] = {
+    "contagion": JoinModel("simple contagion with decaying exposure: the hazard grows with the share of followees "
+                           "who joined recently (the model)"),
+    "broadcast": JoinModel("broadcast only: news and creators' salience, no peer effect",
+                           {"mechanisms.social_contagion": False}, drop=("us_users.peer_influence",)),
+    "threshold": JoinModel("fractional threshold (Watts 2002): join once the recently joined share of followees "
+                           "reaches a personal threshold", {"us_users.contagion": "threshold"},
+                           drop=("us_users.peer_influence",),
+                           add={"us_users.threshold_mean": Free(0.01, 0.5, False, "assumption: Watts 2002 illustrates "
+                                "with 0.18; from 1 % to half of one's followees")}),
+    "bass": JoinModel("Bass null: imitation of every US user who joined so far, no network, no fading (Bass 1969)",
+                      {"us_users.contagion": "mixed", "us_users.exposure_memory_days": None}),
+}  # fmt: skip
+MODEL = "contagion"
+"""The model the fit file describes; the others are only compared with it."""
+
+
+def priors(fit_until: dt.date | None = None, model: str = MODEL) -> list[Prior]:
+    """The prior of every parameter ``model`` infers (`sim.calibration.free_parameters` and the join
+    model's own), with its source."""
     obs = observation_priors()
+    join = JOIN_MODELS[model]
+    free_set = {k: v for k, v in free_parameters(fit_until).items() if k not in join.drop} | join.add
     out = []
-    for path, free in free_parameters(fit_until).items():
+    for path, free in free_set.items():
         median, log_sd = obs.get(path, (None, None))
         source = free.source
         if path in obs:
@@ -132,6 +164,7 @@ class Table:
     stats: np.ndarray  # (draws, targets); NaN where a run does not reach a target's date
     agents: int
     seed: int
+    model: str = MODEL
 
     def __len__(self) -> int:
         return len(self.values)
@@ -146,14 +179,14 @@ class Table:
 
         buffer = io.BytesIO()
         np.savez(buffer, paths=np.array(self.paths), values=self.values, target_names=np.array(self.target_names),
-                 stats=self.stats, agents=self.agents, seed=self.seed)  # fmt: skip
+                 stats=self.stats, agents=self.agents, seed=self.seed, model=self.model)  # fmt: skip
         write_file(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> Table:
         with np.load(path) as f:
             return cls([str(p) for p in f["paths"]], f["values"], [str(t) for t in f["target_names"]], f["stats"],
-                       int(f["agents"]), int(f["seed"]))  # fmt: skip
+                       int(f["agents"]), int(f["seed"]), str(f["model"]))  # fmt: skip
 
 
 def _simulate_batch(job: tuple[Scenario, list[str], np.ndarray, int]) -> np.ndarray:
@@ -173,18 +206,25 @@ def simulate_table(
     executor: Executor | None = None,
     fit_until: dt.date | None = None,
     on_batch: Callable[[int], None] | None = None,
+    model: str = MODEL,
 ) -> Table:
-    """The table of ``draws`` prior simulations of ``base`` (its agents and seed) up to the last fit target.
-    ``on_batch(n)`` is called with the number of simulations of each batch as it finishes."""
-    prior = priors(fit_until)
+    """The table of ``draws`` prior simulations of ``base`` (its agents and seed) under join ``model``, up to
+    the last fit target. ``on_batch(n)`` is called with the number of simulations of each batch as it finishes."""
+    prior = priors(fit_until, model)
     paths = [p.path for p in prior]
     values = prior_draws(prior, draws, base.seed)
-    scenario = calibration_scenario(base, fit_until)
+    scenario = model_scenario(calibration_scenario(base, fit_until), model)
     jobs = [(scenario, paths, values[i : i + BATCH], i) for i in range(0, draws, BATCH)]
     executor = executor or Executor()
     done = executor.map(_simulate_batch, jobs, on_result=(lambda i, r: on_batch(len(r))) if on_batch else None)
     stats = np.vstack(done) if done else np.empty((0, len(targets())))
-    return Table(paths, values, [t.name for t in targets()], stats, base.agents, base.seed)
+    return Table(paths, values, [t.name for t in targets()], stats, base.agents, base.seed, model)
+
+
+def model_scenario(scenario: Scenario, model: str) -> Scenario:
+    """``scenario`` under join model ``model`` (`JOIN_MODELS`)."""
+    settings = JOIN_MODELS[model].settings
+    return with_values(scenario, settings, source=f"join model {model}") if settings else scenario
 
 
 # --------------------------------------------------------------------------------------------------
@@ -285,7 +325,7 @@ def infer(table: Table, fit_until: dt.date | None = None, min_ess: float = MIN_E
     """The posterior from a table: weights of the fitted targets' kernel. Its width is the smallest that
     leaves ``min_ess`` effective draws for the real data (`bandwidth`) and for the median synthetic data
     set (`Synthetic.bandwidth`), so the coverage check tests the width the fit uses."""
-    prior = priors(fit_until)
+    prior = priors(fit_until, table.model)
     if [p.path for p in prior] != table.paths:
         raise ValueError(f"the table's parameters {table.paths} are not this fit's {[p.path for p in prior]}")
     fitted = fit_targets(fit_until)
@@ -452,6 +492,62 @@ def coverage(
 
 
 # --------------------------------------------------------------------------------------------------
+# Model comparison: how people joined
+# --------------------------------------------------------------------------------------------------
+PROJECTED = ("total_signups", "retention_day30", "retention_day90", "peak_us_rednote_dau")
+"""Headline metrics whose projections the comparison puts side by side (`sim.results.headlines`)."""
+
+
+@dataclass
+class ModelComparison:
+    """ABC model selection: each join model's evidence under one common kernel, with equal prior odds."""
+
+    h: float  # the common kernel width: the widest any model's own fit needs
+    evidence: dict[str, float]  # mean kernel weight over the model's prior table (its marginal likelihood, up to a constant)
+    log_se: dict[str, float]  # Monte Carlo standard error of ln(evidence)
+    probability: dict[str, float]  # posterior model probabilities
+    simulations: dict[str, int]
+    projections: dict[str, dict[str, tuple[float, float, float]]] = field(default_factory=dict)  # model -> metric -> 10/50/90 %
+
+
+def compare_models(tables: dict[str, Table], fit_until: dt.date | None = None) -> ModelComparison:
+    """The evidence of each model from its own prior table: the mean of ``exp(-1/2 sum (z / h)^2)`` over the
+    table is a Monte Carlo estimate of p(data | model) under the kernel of width h (the same constant for
+    every model), so with equal prior odds the posterior model probabilities are proportional to it."""
+    fitted = fit_targets(fit_until)
+    zs = {m: z_matrix(t, fitted) for m, t in tables.items()}
+    h = max(bandwidth(z) for z in zs.values())
+    evidence, log_se = {}, {}
+    for m, z in zs.items():
+        k = np.exp(-0.5 * np.square(z / h).sum(axis=1))
+        k[~np.isfinite(k)] = 0.0
+        evidence[m] = float(k.mean())
+        log_se[m] = float(k.std() / (k.mean() * math.sqrt(len(k)))) if k.mean() > 0 else math.inf
+    total = sum(evidence.values())
+    probability = {m: e / total if total > 0 else math.nan for m, e in evidence.items()}
+    return ModelComparison(h, evidence, log_se, probability, {m: len(t) for m, t in tables.items()})
+
+
+def _project(job: tuple[Scenario, dict[str, float], int]) -> dict[str, float]:
+    scenario, values, run = job
+    from sim.ensemble import run_one
+
+    metrics = run_one(with_parameters(scenario, values), run).metrics
+    return {k: float(metrics[k]) for k in PROJECTED}
+
+
+def projections(
+    base: Scenario, post: Posterior, runs: int, executor: Executor | None = None, seed: int = 0
+) -> dict[str, tuple[float, float, float]]:
+    """The headline projections (`PROJECTED`) of ``base``'s full horizon under the posterior's join model:
+    ``runs`` runs, run r with posterior draw r; per metric its 10 %, median and 90 %."""
+    scenario = model_scenario(base, post.table.model)
+    jobs = [(scenario, values, r) for r, values in enumerate(post.draws(runs, seed))]
+    out = (executor or Executor()).map(_project, jobs)
+    return {k: tuple(float(v) for v in np.nanpercentile([o[k] for o in out], [10, 50, 90])) for k in PROJECTED}
+
+
+# --------------------------------------------------------------------------------------------------
 # The fit file and the report
 # --------------------------------------------------------------------------------------------------
 POSTERIOR_DRAWS = 200
@@ -459,7 +555,9 @@ POSTERIOR_DRAWS = 200
 and the validation's predictive bands cycle through them."""
 
 
-def fit_document(name: str, post: Posterior, checks: list[Check], cov: Coverage, seed: int) -> dict:
+def fit_document(
+    name: str, post: Posterior, checks: list[Check], cov: Coverage, seed: int, comparison: ModelComparison | None = None
+) -> dict:
     """The fit file of a Bayesian calibration (schema `sim.params.Calibration` with its ``posterior``
     record): the marginal posterior medians as the point values, `POSTERIOR_DRAWS` resampled draws as
     ``good_fits``, and the record of priors, contraction, coverage and predictive p-values."""
@@ -492,6 +590,7 @@ def fit_document(name: str, post: Posterior, checks: list[Check], cov: Coverage,
         "contraction": {k: float(v) for k, v in post.contraction().items()},
         "coverage": {path: {f"{lv:g}": float(share) for lv, share in by.items()} for path, by in cov.covered.items()},
         "p_values": {c.target.name: float(c.p_value) for c in checks},
+        "model_probability": dict(comparison.probability) if comparison else {},
     }
     return doc
 
@@ -555,6 +654,36 @@ def report_lines(post: Posterior, checks: list[Check], cov: Coverage, title: str
         "|---|---|---|",
     ]
     lines += [f"| `{path}` | {by[0.5]:.3f} | {by[0.9]:.3f} |" for path, by in cov.covered.items() if 0.5 in by and 0.9 in by]
+    return lines
+
+
+def comparison_lines(comparison: ModelComparison, horizon: str) -> list[str]:
+    """The Markdown section of the model comparison: evidence, probabilities and headline projections."""
+    from sim.results import format_value, headline_unit, headlines
+
+    lines = [
+        "## How people joined: model comparison",
+        "",
+        f"Each model has its own prior table; its evidence is the mean kernel weight over that table at one common width "
+        f"h = {comparison.h:.3g} (the widest any of the models needs), with equal prior odds. The observations are "
+        "compared as the sources state them, so the evidence is that of these data, not of a summary of them.",
+        "",
+        "| model | how people join | simulations | ln evidence (± MC s.e.) | probability |",
+        "|---|---|---|---|---|",
+    ]
+    for m, e in comparison.evidence.items():
+        ln = f"{math.log(e):.2f} ± {comparison.log_se[m]:.2f}" if e > 0 else "-inf"
+        lines.append(
+            f"| {m} | {JOIN_MODELS[m].description} | {comparison.simulations[m]} | {ln} | {comparison.probability[m]:.3f} |"
+        )
+    if comparison.projections:
+        names = [headlines()[k][0].label for k in PROJECTED]
+        lines += ["", f"Headline projections ({horizon}; posterior draws of each model, median and 10-90 %):", "",
+                  "| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]  # fmt: skip
+        for m, proj in comparison.projections.items():
+            cells = [f"{format_value(proj[k][1], headline_unit(k))} ({format_value(proj[k][0], headline_unit(k))} - "
+                     f"{format_value(proj[k][2], headline_unit(k))})" for k in PROJECTED]  # fmt: skip
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return lines
 
 

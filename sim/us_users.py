@@ -119,7 +119,7 @@ def join_rates(p: UsParams, mech: Mechanisms) -> tuple[float, float, float, floa
         p.join_base_rate if mech.spontaneous_joining else 0.0,
         p.join_salience_rate if mech.news_salience else 0.0,
         p.join_displaced_rate if mech.outside_option else 0.0,
-        p.peer_influence if mech.social_contagion and p.contagion == "rate" else 0.0,
+        p.peer_influence if mech.social_contagion and p.contagion in ("rate", "mixed") else 0.0,
     )
 
 
@@ -451,6 +451,13 @@ class UsUsers:
         self.retention_by_day: list[np.ndarray] = []  # per day: users by days since their own sign-up (sim.cohorts)
 
     # ----------------------------------------------------------------------------------------------
+    def exposure(self) -> np.ndarray:
+        """Each user's exposure to recent sign-ups: the mean join signal of the accounts they follow, or of
+        every US user under well-mixed contagion (the Bass null of the model comparison)."""
+        if self.p.contagion == "mixed":
+            return np.full(self.n, self.join_signal.mean(dtype=np.float64), dtype=np.float32)
+        return network.exposure(self.follows, self.join_signal, self.n_following)
+
     def decide(self, today: Day) -> Posts:
         """One day of decisions (synchronous: everyone reacts to the state at the start of the day).
 
@@ -467,7 +474,7 @@ class UsUsers:
         outcome = np.empty(n, np.int8)
         _sign_ups_and_returns(
             streams.uniforms_all("us.join", day, n, out=self._join_u), streams.kernel("us.verify", day),
-            network.exposure(self.follows, self.join_signal, self.n_following), self.join_signal, self.signal_decay, join_rates(p, mech), threshold_rule(p, mech), p.dormant_return_base,
+            self.exposure(), self.join_signal, self.signal_decay, join_rates(p, mech), threshold_rule(p, mech), p.dormant_return_base,
             p.dormant_return_multiplier, mech.dormant_return, today.salience, today.creator_salience, today.tiktok_up,
             rednote, today.rednote_in_store, today.verify_new_accounts, self.verification_friction,
             self.state, self.not_joined, self.is_creator, self.motive, self.creator_multiplier, self.threshold,

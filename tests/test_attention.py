@@ -43,6 +43,10 @@ def test_trend_salience_is_a_smooth_saturating_hill_response():
     assert np.abs(np.diff(s)).max() < 0.02  # no jump anywhere: small noise in F moves it a little
     # the old hard threshold is the limit of infinite steepness
     assert cn_users.trend_salience(4.9e5, 5e5, 500.0) < 1e-4 < 1 - 1e-4 < cn_users.trend_salience(5.1e5, 5e5, 500.0)
+    # a trickle of posts against a high half-response volume and a steep response is (almost) no response,
+    # not an overflow (found by the posterior's prior simulations: F50 = 1e7, k = 10, a few posts)
+    assert cn_users.trend_salience(1e-3, 1e7, 10.0) < 1e-99 and cn_users.trend_salience(1e-30, 1e7, 10.0) == 0.0
+    assert cn_users.trend_salience(1e300, 1.0, 10.0) == 1.0
 
 
 def test_notice_hazard_and_noticing_match_loops():

@@ -135,7 +135,7 @@ def test_weighted_quantiles_and_contraction_on_known_weights():
 def test_calibrate_writes_a_posterior_fit_file_a_scenario_can_extend(tmp_path):
     fit = tmp_path / "fits" / "post.fit.yaml"
     argv = ["calibrate", str(SCENARIOS / "historical_2025.yaml"), "--method", "posterior", "--budget", "40",
-            "--agents", "1000", "--fit-file", str(fit), "--report", str(tmp_path / "rep"), "--serial", "--quiet"]  # fmt: skip
+            "--agents", "1000", "--compare-models", "20", "--fit-file", str(fit), "--report", str(tmp_path / "rep"), "--serial", "--quiet"]  # fmt: skip
     assert main(argv) == 0
     doc = yaml.safe_load(fit.read_text())
     record = doc["calibration"]["posterior"]
@@ -148,7 +148,59 @@ def test_calibrate_writes_a_posterior_fit_file_a_scenario_can_extend(tmp_path):
     for path, spread in doc["calibration"]["parameters"].items():
         assert spread["p10"] <= spread["median"] <= spread["p90"], path
     assert (tmp_path / "rep" / "table.npz").is_file() and (tmp_path / "rep" / "posterior.png").is_file()
-    assert "Simulation-based calibration" in (tmp_path / "rep" / "calibration.md").read_text()
+    report = (tmp_path / "rep" / "calibration.md").read_text()
+    assert "Simulation-based calibration" in report and "Posterior predictive checks" in report
+    assert "model comparison" in report and all(f"| {m} |" in report for m in posterior.JOIN_MODELS)
+    assert sum(record["model_probability"].values()) == pytest.approx(1.0)
     loaded = apply_fit(load_scenario(SCENARIOS / "historical_2025.yaml"), doc)
     assert loaded.calibration.posterior is not None
     assert loaded.us_users.peer_influence == pytest.approx(doc["us_users"]["peer_influence"])
+
+
+# --------------------------------------------------------------------------------------------------
+# Model comparison: how people joined
+# --------------------------------------------------------------------------------------------------
+def fake_table(model: str, fits: np.ndarray) -> posterior.Table:
+    """A table whose row i has every statistic at the observation (fits[i] True) or a factor 10 outside it."""
+    names = [t.name for t in targets()]
+    stats = np.empty((len(fits), len(names)))
+    for k, t in enumerate(targets()):
+        off = 10 * t.observed if t.high is not None else t.observed / 10  # "at least" targets: 10x below
+        stats[:, k] = np.where(fits, t.observed, off)
+    prior = posterior.priors(model=model)
+    values = posterior.prior_draws(prior, len(fits), seed=0)
+    return posterior.Table([p.path for p in prior], values, names, stats, 1000, 0, model)
+
+
+def test_the_evidence_favours_the_model_whose_prior_simulations_meet_the_data_more_often():
+    often = fake_table("contagion", np.arange(4000) % 4 == 0)  # a quarter of its prior simulations fit
+    rarely = fake_table("broadcast", np.arange(4000) % 20 == 0)  # a twentieth (200: enough effective draws)
+    result = posterior.compare_models({"contagion": often, "broadcast": rarely})
+    assert result.probability["contagion"] == pytest.approx(5 / 6, rel=0.02)  # evidence ratio 5 : 1
+    assert sum(result.probability.values()) == pytest.approx(1.0)
+    assert result.h == 1.0 and result.simulations == {"contagion": 4000, "broadcast": 4000}
+
+
+def test_each_join_model_declares_its_own_parameters_and_runs():
+    base = small(agents=1000)
+    for name, join in posterior.JOIN_MODELS.items():
+        paths = {p.path for p in posterior.priors(model=name)}
+        assert not paths & set(join.drop) and set(join.add) <= paths, name
+        scenario = posterior.model_scenario(base, name)
+        for path, value in join.settings.items():
+            section, key = path.split(".")
+            assert getattr(getattr(scenario, section), key) == value, (name, path)
+    assert "us_users.peer_influence" not in {p.path for p in posterior.priors(model="broadcast")}
+
+
+def test_well_mixed_contagion_exposes_everyone_to_the_population_share_who_joined():
+    """The Bass null: exposure is the same for every US user, the mean join signal, whatever they follow."""
+    from sim.model import MigrationModel
+
+    model = MigrationModel(posterior.model_scenario(small(agents=3000, days=20), "bass"))
+    for _ in range(14):
+        model.step()
+    us = model.us
+    exposure = us.exposure()
+    assert np.all(exposure == exposure[0]) and exposure[0] == pytest.approx(float(us.join_signal.mean()), rel=1e-6)
+    assert exposure[0] > 0  # people have joined by 14 Jan
