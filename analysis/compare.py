@@ -20,7 +20,7 @@ from sim.executor import Executor, cpu_count  # noqa: E402
 from sim.levers import POLICY, of_kind, read_levers  # noqa: E402
 from sim.output import caveats, date_axis, event_key, events, mark_events, subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
-from sim.results import compare_metrics, format_band, format_value, headline_unit  # noqa: E402
+from sim.results import compare_metrics, format_band, format_effect, format_value, headline_unit  # noqa: E402
 
 COMPARE_METRICS = compare_metrics()  # metric: its declaration (`sim.results`)
 
@@ -41,13 +41,25 @@ def compare(
 
 
 def paired_differences(results: dict[str, list[RunResult]], metric: str) -> dict[str, dict]:
+    """Per scenario after the first: the band of run r minus run r of the first, and ``p_sign``, the share
+    of runs whose difference has the sign of the median (with a posterior fit, over parameter draws too)."""
     names = list(results)
     base = [r.metrics[metric] for r in results[names[0]]]
     out = {}
     for name in names[1:]:
         diffs = [r.metrics[metric] - b for r, b in zip(results[name], base)]
-        out[name] = band(diffs)
+        out[name] = band(diffs) | {"p_sign": probability_of_sign(diffs)}
     return out
+
+
+def probability_of_sign(diffs: list[float]) -> float | None:
+    """Share of the finite differences with the sign of their median (None if none is finite; 1 if all are 0)."""
+    arr = np.asarray(diffs, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return None
+    median = float(np.median(arr))
+    return float(np.mean(arr > 0) if median > 0 else np.mean(arr < 0) if median < 0 else np.mean(arr == 0))
 
 
 def table_rows(results: dict[str, list[RunResult]]) -> list[dict]:
@@ -116,26 +128,39 @@ def write_comparison(
         "",
         f"## Paired difference to `{first}`",
         "",
-        f"Run r of each scenario minus run r of `{first}` (same random numbers): median [10 %, 90 %].",
+        f"Run r of each scenario minus run r of `{first}` (same random numbers, and the same posterior draw when the fit is "
+        "a posterior): median [10 %, 90 %], and P(sign), the share of runs whose difference has the median's sign.",
         "",
         "| scenario | " + " | ".join(h.label for h in COMPARE_METRICS.values()) + " |",
         "|---|" + "---|" * len(COMPARE_METRICS),
     ]
     for row in rows[1:]:
-        md.append(f"| {row['scenario']} | " + " | ".join(_fmt(row[f"{m}_diff"], m, signed=True) for m in COMPARE_METRICS) + " |")
+        md.append(
+            f"| {row['scenario']} | "
+            + " | ".join(format_effect(row[f"{m}_diff"], headline_unit(m)) for m in COMPARE_METRICS)
+            + " |"
+        )
     md += ["", "![Paired differences](compare_diff.png)", "", "![US RedNote DAU and sign-ups](compare_dau.png)", ""]
     (out / "comparison.md").write_text("\n".join(md) + "\n")
     with (out / "comparison.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
         header = ["scenario"]
         for m in COMPARE_METRICS:
-            header += [f"{m}_median", f"{m}_p10", f"{m}_p90", f"{m}_diff_median", f"{m}_diff_p10", f"{m}_diff_p90"]
+            header += [
+                f"{m}_median",
+                f"{m}_p10",
+                f"{m}_p90",
+                f"{m}_diff_median",
+                f"{m}_diff_p10",
+                f"{m}_diff_p90",
+                f"{m}_diff_p_sign",
+            ]
         writer.writerow(header)
         for row in rows:
             line = [row["scenario"]]
             for m in COMPARE_METRICS:
-                d = row[f"{m}_diff"] or {"median": "", "p10": "", "p90": ""}
-                line += [row[m]["median"], row[m]["p10"], row[m]["p90"], d["median"], d["p10"], d["p90"]]
+                d = row[f"{m}_diff"] or {"median": "", "p10": "", "p90": "", "p_sign": ""}
+                line += [row[m]["median"], row[m]["p10"], row[m]["p90"], d["median"], d["p10"], d["p90"], d["p_sign"]]
             writer.writerow(line)
     (out / "comparison.json").write_text(json.dumps(rows, indent=2) + "\n")
     _plot(out / "compare_dau.png", scenarios, results)

@@ -80,9 +80,23 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, runs_default: int =
         "--agents", type=bounded_int(100, 200_000_000), help="total agents, split by the scenario's population shares"
     )
     parser.add_argument("--days", type=bounded_int(2, 3 * 366), help="horizon in days from the start date")
+    add_point_option(parser)
     add_distribution_options(parser)
     add_overwrite_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+
+
+def add_point_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--point",
+        action="store_true",
+        help="the fit's point estimate in every run (default with a posterior fit: run r uses posterior draw r)",
+    )
+
+
+def point_override(args: argparse.Namespace) -> str | None:
+    """The scenario's ``parameters`` as the command line sets it (None: as in the file)."""
+    return "point" if getattr(args, "point", False) else None
 
 
 def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
@@ -170,7 +184,8 @@ def load(path: str, args: argparse.Namespace):
     """The scenario with the command line's --seed/--agents/--days; its lever dates (ban, store return,
     translation, real-name start) must lie inside the file's own horizon, as the view requires
     (`sim.levers.check_dates`); a --days that shortens the run leaves later events outside it."""
-    scenario = load_scenario(path, overrides={"seed": args.seed, "agents": args.agents, "days": args.days})
+    scenario = load_scenario(path, overrides={"seed": args.seed, "agents": args.agents, "days": args.days,
+                                              "parameters": point_override(args)})  # fmt: skip
     as_written = scenario if args.days is None else load_scenario(path, overrides={"seed": args.seed, "agents": args.agents})
     check_lever_dates(as_written, path)
     return scenario
@@ -681,6 +696,7 @@ def _analysis_parser(
     parser.add_argument(
         "--seed", type=bounded_int(0, 2**63 - 1), default=0, help="seed of the design and of the runs (default 0)"
     )
+    add_point_option(parser)
     add_distribution_options(parser)
     parser.add_argument("--out", type=Path, default=Path("results") / prog, help=f"output folder (default results/{prog}/)")
     add_overwrite_option(parser)
@@ -690,7 +706,8 @@ def _analysis_parser(
 
 def _analysis_base(args: argparse.Namespace):
     """The base scenario of an analysis command, at the command's size, horizon and seed."""
-    return load_scenario(args.scenario, overrides={"agents": args.agents, "days": args.days, "seed": args.seed})
+    overrides = {"agents": args.agents, "days": args.days, "seed": args.seed, "parameters": point_override(args)}
+    return load_scenario(args.scenario, overrides=overrides)
 
 
 class staged_output:

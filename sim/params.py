@@ -932,6 +932,12 @@ class Scenario(Section):
     )
     start_date: Date = P(dt.date(2025, 1, 1), src="issue 2", doc="First simulated day.")
     end_date: Date = P(dt.date(2025, 6, 30), src="issue 2", doc="Last simulated day (inclusive).")
+    parameters: Literal["posterior", "point"] = P(
+        "posterior",
+        src="issue 14",
+        doc="posterior: when the fit is a posterior, run r uses its draw r mod D of the fitted parameters (values the "
+        "scenario sets itself are kept); point: the fit's point estimate in every run (`--point`).",
+    )
     population: Population = Population()
     network: Network = Network()
     timeline: Timeline = Timeline()

@@ -15,7 +15,7 @@ from pathlib import Path
 from sim.ensemble import RunResult
 from sim.observations import _rows as observation_rows
 from sim.params import Scenario
-from sim.results import compare_metrics, format_band, format_value, headline_unit, headlines, summary_metrics
+from sim.results import compare_metrics, format_band, format_effect, format_value, headline_unit, headlines, summary_metrics
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222;line-height:1.45}
@@ -191,7 +191,7 @@ def comparison_report(
     )
     diffs = "".join(
         f"<tr><td>{esc(r['scenario'])}</td>"
-        + "".join(f"<td class='num'>{esc(format_band(r[m + '_diff'], headline_unit(m), signed=True))}</td>" for m in metrics)
+        + "".join(f"<td class='num'>{esc(format_effect(r[m + '_diff'], headline_unit(m)))}</td>" for m in metrics)
         + "</tr>"
         for r in rows[1:]
     )
@@ -207,7 +207,9 @@ def comparison_report(
         f"<h2>Paired difference to {esc(first)}</h2>",
         f"<p class='note'><b>How to read this:</b> run <i>r</i> of each scenario minus run <i>r</i> of <code>{esc(first)}</code>; "
         "both used the same random numbers, so the difference is the effect of what the scenarios change, not luck. "
-        "Median [10 %, 90 %] of those differences; when the bracket excludes zero the effect is clear at this run count. "
+        "Median [10 %, 90 %] of those differences, and P(sign): the share of runs whose difference has the median's sign "
+        "(with a posterior fit each run also uses its own draw of the fitted parameters, the same in every scenario); when "
+        "the bracket excludes zero the effect is clear at this run count. "
         "Shares are in percentage points (pt).</p>",
         f"<table>{head}{diffs}</table>",
         figure(Path(folder) / "compare_diff.png", "Paired differences",

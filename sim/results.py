@@ -178,6 +178,12 @@ def format_band(band: dict | None, unit: str, *, signed: bool = False) -> str:
     return f"{f(band['median'])} [{f(band['p10'])}, {f(band['p90'])}]"
 
 
+def format_effect(effect: dict | None, unit: str) -> str:
+    """A paired difference: ``median [p10, p90]``, signed, and the probability of the median's sign (``p_sign``)."""
+    sign = effect.get("p_sign") if effect else None
+    return format_band(effect, unit, signed=True) + ("" if sign is None else f", P(sign) {sign:.2f}")
+
+
 def weighted(values: dict[str, float], weights: dict[str, float], declared: Iterable[Output]) -> dict[str, float]:
     """Real values of a component's agent-level measurements, by each output's declared weight."""
     out = {}

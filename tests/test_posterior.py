@@ -204,3 +204,51 @@ def test_well_mixed_contagion_exposes_everyone_to_the_population_share_who_joine
     exposure = us.exposure()
     assert np.all(exposure == exposure[0]) and exposure[0] == pytest.approx(float(us.join_signal.mean()), rel=1e-6)
     assert exposure[0] > 0  # people have joined by 14 Jan
+
+
+# --------------------------------------------------------------------------------------------------
+# The posterior everywhere: every run of every tool uses its own posterior draw, the same across scenarios
+# --------------------------------------------------------------------------------------------------
+def with_posterior(scenario, peer_values=(0.05, 0.2, 0.8)):
+    """``scenario`` whose fit is marked as a posterior with draws that differ only in peer influence."""
+    from sim.scenario import scenario_to_dict, validate
+
+    doc = scenario_to_dict(scenario)
+    best = doc["calibration"]["parameters"]
+    point = {path: spread["best"] for path, spread in best.items()}
+    doc["calibration"]["good_fits"] = [point | {"us_users.peer_influence": v} for v in peer_values]
+    doc["calibration"]["posterior"] = {"simulations": 3, "kernel_width": 1.0, "effective_draws": 3.0, "priors": {},
+                                       "contraction": {}, "coverage": {}, "p_values": {}}  # fmt: skip
+    return validate(doc, source="test posterior")
+
+
+def test_run_r_uses_posterior_draw_r_mod_d_in_every_scenario_unless_point_is_asked():
+    from sim.ensemble import parameter_draw
+    from sim.levers import set_levers
+
+    base = with_posterior(small(agents=1000))
+    variant = set_levers(base, {"translation_quality": 0.2})
+    for run in range(6):
+        expected = (0.05, 0.2, 0.8)[run % 3]
+        assert parameter_draw(base, run).us_users.peer_influence == expected
+        assert parameter_draw(variant, run).us_users.peer_influence == expected  # paired on the same draw
+    point = base.model_copy(update={"parameters": "point"})
+    assert parameter_draw(point, 1).us_users.peer_influence == base.us_users.peer_influence
+    # a value the scenario sets itself (here a lever doubling peer influence) is kept in every run
+    doubled = set_levers(base, {"peer_influence_x": 2.0})
+    assert parameter_draw(doubled, 1).us_users.peer_influence == 2 * base.us_users.peer_influence
+    # a search fit (no posterior record) runs its point estimate, as before
+    assert parameter_draw(small(agents=1000), 1) == small(agents=1000)
+
+
+def test_runs_differ_by_their_draws_and_paired_effects_report_the_probability_of_their_sign():
+    from analysis.compare import paired_differences, probability_of_sign
+    from sim.ensemble import run_one
+
+    base = with_posterior(small(agents=2000, days=20), peer_values=(0.02, 1.0))
+    low, high = run_one(base, 0), run_one(base, 1)
+    assert high.metrics["total_signups"] > low.metrics["total_signups"]  # run 1 drew 50x the peer influence
+    assert probability_of_sign([1.0, 2.0, -1.0, 3.0]) == 0.75 and probability_of_sign([-1.0, -2.0, 0.5]) == pytest.approx(2 / 3)
+    fake = {"a": [low, low], "b": [high, low]}
+    diff = paired_differences(fake, "total_signups")["b"]
+    assert diff["median"] > 0 and diff["p_sign"] == 0.5  # one run above zero, one at zero
