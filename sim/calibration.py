@@ -381,6 +381,19 @@ def with_parameters(scenario: Scenario, values: dict[str, float]) -> Scenario:
     return with_values(scenario, values, source="calibration point")
 
 
+def parameter_draw(scenario: Scenario, run: int) -> Scenario:
+    """The scenario run ``run`` runs. With a posterior fit (`Calibration.posterior`) and ``parameters:
+    posterior``, the fitted parameters are those of posterior draw ``run mod D`` (`Calibration.good_fits`):
+    run r of every scenario and every tool uses the same draw and the same random numbers, so paired
+    differences carry parameter uncertainty. A fitted parameter the scenario sets to a value other than the
+    fit's point estimate (a lever, a variant's own value) keeps that value."""
+    cal = scenario.calibration
+    if scenario.parameters != "posterior" or cal is None or cal.posterior is None or not cal.good_fits:
+        return scenario
+    draw = cal.good_fits[run % len(cal.good_fits)]
+    return with_parameters(scenario, {p: v for p, v in draw.items() if get_path(scenario, p) == cal.parameters[p].best})
+
+
 def statistics(scenario: Scenario, runs: int, run_offset: int = 0) -> dict[str, list[float]]:
     """Every target's model value in each of ``runs`` runs (NaN for dates past the horizon)."""
     out: dict[str, list[float]] = {t.name: [] for t in targets()}
@@ -419,7 +432,8 @@ def calibration_scenario(scenario: Scenario, fit_until: dt.date | None = None) -
     """The scenario a fit runs: horizon up to the last fit target, left-out parameters at their stated values."""
     end = max(fit_end(fit_until), scenario.start_date + dt.timedelta(days=1))
     fixed = {path: value for path, (value, _) in not_fitted(fit_until).items()}
-    return with_values(scenario.model_copy(update={"end_date": end}), fixed, source="calibration scenario")
+    # the fit's own values in every run (a posterior fit of the base must not replace them: `parameter_draw`)
+    return with_values(scenario.model_copy(update={"end_date": end, "parameters": "point"}), fixed, source="calibration scenario")
 
 
 def calibrate(

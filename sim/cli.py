@@ -88,6 +88,13 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, runs_default: int =
 
 def add_point_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--fit",
+        type=Path,
+        metavar="FIT",
+        help="run with this fit file's parameters instead of the scenario's (e.g. the posterior "
+        "scenarios/fits/historical_2025.posterior.fit.yaml)",
+    )
+    parser.add_argument(
         "--point",
         action="store_true",
         help="the fit's point estimate in every run (default with a posterior fit: run r uses posterior draw r)",
@@ -188,7 +195,13 @@ def load(path: str, args: argparse.Namespace):
                                               "parameters": point_override(args)})  # fmt: skip
     as_written = scenario if args.days is None else load_scenario(path, overrides={"seed": args.seed, "agents": args.agents})
     check_lever_dates(as_written, path)
-    return scenario
+    return with_fit(scenario, args)
+
+
+def with_fit(scenario: Any, args: argparse.Namespace) -> Any:
+    """``scenario`` under the command line's ``--fit`` file, if any."""
+    fit = getattr(args, "fit", None)
+    return scenario if fit is None else fit_scenario(scenario, fit, "argument --fit")
 
 
 def check_lever_dates(scenario, source) -> None:
@@ -606,6 +619,7 @@ def cmd_validate(argv: Sequence[str]) -> int:
     parser.add_argument("--agents", type=bounded_int(100, 200_000_000), help="agents per run (default: the scenario's)")
     parser.add_argument("--days", type=bounded_int(2, 3 * 366), help="horizon in days")
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1), help="master seed")
+    add_point_option(parser)
     add_distribution_options(parser)
     parser.add_argument(
         "--out", type=Path, default=Path("results") / "validation", help="report folder (default results/validation/)"
@@ -635,7 +649,8 @@ def cmd_validate(argv: Sequence[str]) -> int:
         try:
             with executor(args, args.runs * ensembles) as ex:
                 results = predictive_runs(scenario, args.runs, ex, on_run=tick)
-                fixed = run_ensemble(scenario, args.runs, ex)  # best fit only: what --runs does, for the choice of default
+                point = scenario.model_copy(update={"parameters": "point"})
+                fixed = run_ensemble(point, args.runs, ex)  # the point estimate only, for the choice of the default --runs
                 if bar is not None:
                     bar.update(args.runs)
                 split_runs = predictive_runs(split, args.runs, ex, on_run=tick) if split is not None else None
@@ -658,11 +673,16 @@ def cmd_validate(argv: Sequence[str]) -> int:
 
 def time_split_scenario(scenario: Any, path: Path) -> Any:
     """``scenario`` with the time-split fit in ``path`` applied (its parameters and calibration record)."""
+    return fit_scenario(scenario, path, "run.py validate: argument --time-split", time_split=True)
+
+
+def fit_scenario(scenario: Any, path: Path, flag: str, time_split: bool = False) -> Any:
+    """``scenario`` with the fit file ``path`` applied (`sim.calibration.apply_fit`: its fitted sections and
+    calibration record replace the scenario's); a usage error names ``flag`` if the file cannot be used."""
     import yaml
 
     from sim.calibration import apply_fit
 
-    flag = "run.py validate: argument --time-split"
     if not path.is_file():
         raise UsageError(f"{flag}: {path}: file not found (see --help)")
     try:
@@ -670,7 +690,9 @@ def time_split_scenario(scenario: Any, path: Path) -> Any:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UsageError(f"{flag}: {path}: not a readable YAML file ({one_line(str(exc))})") from None
     cal = doc.get("calibration") if isinstance(doc, dict) else None
-    if not isinstance(cal, dict) or not cal.get("fit_until"):
+    if not isinstance(cal, dict):
+        raise UsageError(f"{flag}: {path} is not a fit file written by `calibrate` (no calibration section)")
+    if time_split and not cal.get("fit_until"):
         raise UsageError(f"{flag}: {path} is not a fit made by `calibrate --fit-until` (no calibration.fit_until)")
     try:
         return apply_fit(scenario, doc)
@@ -707,7 +729,7 @@ def _analysis_parser(
 def _analysis_base(args: argparse.Namespace):
     """The base scenario of an analysis command, at the command's size, horizon and seed."""
     overrides = {"agents": args.agents, "days": args.days, "seed": args.seed, "parameters": point_override(args)}
-    return load_scenario(args.scenario, overrides=overrides)
+    return with_fit(load_scenario(args.scenario, overrides=overrides), args)
 
 
 class staged_output:

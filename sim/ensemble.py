@@ -35,26 +35,9 @@ class RunResult:
     cohorts: CohortRetention | None = None  # retention by weekly sign-up cohort (`sim.cohorts`)
 
 
-def parameter_draw(scenario: Scenario, run: int) -> Scenario:
-    """The scenario run ``run`` runs. With a posterior fit (`Calibration.posterior`) and ``parameters:
-    posterior``, the fitted parameters are those of posterior draw ``run mod D`` (`Calibration.good_fits`):
-    run r of every scenario and every tool uses the same draw and the same random numbers, so paired
-    differences carry parameter uncertainty. A fitted parameter the scenario sets to a value other than the
-    fit's point estimate (a lever, a variant's own value) keeps that value."""
-    cal = scenario.calibration
-    if scenario.parameters != "posterior" or cal is None or cal.posterior is None or not cal.good_fits:
-        return scenario
-    from sim.calibration import with_parameters
-    from sim.scenario import get_path
-
-    draw = cal.good_fits[run % len(cal.good_fits)]
-    return with_parameters(scenario, {p: v for p, v in draw.items() if get_path(scenario, p) == cal.parameters[p].best})
-
-
 def run_one(scenario: Scenario, run: int = 0, on_day: Callable[[int], None] | None = None) -> RunResult:
-    """Build and run one model (with the run's posterior draw, `parameter_draw`); return its daily series
-    and headline metrics."""
-    model = MigrationModel(parameter_draw(scenario, run), run=run)
+    """Build and run one model; return its daily series and headline metrics."""
+    model = MigrationModel(scenario, run=run)
     model.run(progress=on_day)
     series = {k: np.asarray(v, dtype=np.float64) for k, v in model.datacollector.model_vars.items()}
     return RunResult(

@@ -50,7 +50,11 @@ class MigrationModel(mesa.Model):
     """US TikTok users, Chinese RedNote users and the platform regulator on a follow graph."""
 
     def __init__(self, scenario: Scenario, run: int = 0) -> None:
+        """Run ``run`` of ``scenario``; with a posterior fit it runs the run's own draw of the fitted parameters."""
+        from sim.calibration import parameter_draw  # (sim.calibration imports the ensembles, which import this module)
+
         started = time.perf_counter()
+        scenario = parameter_draw(scenario, run)
         streams = Streams(scenario.seed, run)
         super().__init__(rng=int(streams.get("mesa").integers(2**62)))
         self.config, self.run_index, self.streams = scenario, run, streams

@@ -220,6 +220,34 @@ def _time_split(split: Scenario | None, rows: list[dict] | None, n_runs: int) ->
     return lines
 
 
+def _posterior_section(cal) -> list[str]:
+    """A Bayesian fit's record (`sim.posterior`): contraction, predictive p-values, coverage and the model
+    comparison (the calibration's own report, calibration.md, has the full tables and the projections)."""
+    post = cal.posterior
+    if post is None:
+        return []
+    lines = [
+        "## Posterior",
+        "",
+        f"ABC by importance weighting of {post.simulations} prior simulations; kernel width h = {post.kernel_width:.3g} "
+        f"(the sources treated as erring by {post.kernel_width:.3g} of their stated tolerances), "
+        f"{post.effective_draws:.0f} effective draws. The parameter table above gives posterior medians and 10-90 %.",
+        "",
+        "| parameter | contraction | synthetic truths inside 50 % | inside 90 % |",
+        "|---|---|---|---|",
+    ]
+    for path, c in post.contraction.items():
+        cov = post.coverage.get(path, {})
+        lines.append(f"| `{path}` | {c:.2f} | {cov.get('0.5', float('nan')):.3f} | {cov.get('0.9', float('nan')):.3f} |")
+    lines += ["", "Posterior predictive p-values (small: the observation surprises the fitted model):", "",
+              "| target | p-value |", "|---|---|"]  # fmt: skip
+    lines += [f"| {name} | {pv:.3f} |" for name, pv in post.p_values.items()]
+    if post.model_probability:
+        lines += ["", "How people joined, posterior model probabilities (equal prior odds): "
+                  + ", ".join(f"{m} {pr:.3f}" for m, pr in post.model_probability.items()) + "."]  # fmt: skip
+    return [*lines, ""]
+
+
 def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], curves, chosen, predictive=None, n_fixed=0) -> str:
     cal = scenario.calibration
     lines = [
@@ -291,7 +319,7 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
             )
         if cal.not_fitted:
             lines += ["", "Left out of this fit: " + "; ".join(f"`{p}` = {w}" for p, w in cal.not_fitted.items())]
-        lines += ["", "![Parameters](parameters.png)", "", *_observation_model(cal)]
+        lines += ["", "![Parameters](parameters.png)", "", *_observation_model(cal), *_posterior_section(cal)]
     lines += [
         "## How many runs",
         "",

@@ -223,7 +223,7 @@ def with_posterior(scenario, peer_values=(0.05, 0.2, 0.8)):
 
 
 def test_run_r_uses_posterior_draw_r_mod_d_in_every_scenario_unless_point_is_asked():
-    from sim.ensemble import parameter_draw
+    from sim.calibration import parameter_draw
     from sim.levers import set_levers
 
     base = with_posterior(small(agents=1000))
@@ -252,3 +252,34 @@ def test_runs_differ_by_their_draws_and_paired_effects_report_the_probability_of
     fake = {"a": [low, low], "b": [high, low]}
     diff = paired_differences(fake, "total_signups")["b"]
     assert diff["median"] > 0 and diff["p_sign"] == 0.5  # one run above zero, one at zero
+
+
+def test_the_validation_report_shows_a_posterior_fit_record():
+    from sim.validation import _posterior_section
+
+    cal = with_posterior(small(agents=1000)).calibration
+    cal = cal.model_copy(update={"posterior": cal.posterior.model_copy(update={
+        "contraction": {"us_users.peer_influence": 0.8}, "coverage": {"us_users.peer_influence": {"0.5": 0.49, "0.9": 0.9}},
+        "p_values": {"dau_6jan": 0.75}, "model_probability": {"contagion": 0.6, "broadcast": 0.4}})})  # fmt: skip
+    text = "\n".join(_posterior_section(cal))
+    assert "## Posterior" in text and "| `us_users.peer_influence` | 0.80 | 0.490 | 0.900 |" in text
+    assert "| dau_6jan | 0.750 |" in text and "contagion 0.600, broadcast 0.400" in text
+    assert _posterior_section(small(agents=1000).calibration) == []  # a search fit has no posterior section
+
+
+def test_fit_runs_any_scenario_under_another_fit_file_and_bad_files_are_one_line_errors(tmp_path, capsys):
+    from sim.cli import main as cli_main
+    from sim.scenario import scenario_to_dict
+
+    doc = scenario_to_dict(with_posterior(small(agents=1000)))
+    fit = tmp_path / "post.fit.yaml"
+    fit.write_text(yaml.safe_dump({k: doc[k] for k in ("us_users", "calibration")}))
+    out = tmp_path / "o"
+    argv = [str(SCENARIOS / "no_ban.yaml"), "--agents", "1000", "--days", "10", "--runs", "3", "--serial", "--quiet"]
+    assert cli_main([*argv, "--fit", str(fit), "--out", str(out)]) == 0
+    resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text())
+    assert resolved["name"] == "no_ban" and resolved["calibration"]["posterior"] is not None
+    assert resolved["calibration"]["good_fits"][1]["us_users.peer_influence"] == 0.2
+    (tmp_path / "bad.yaml").write_text("name: x\n")
+    assert cli_main([*argv, "--fit", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "o2")]) == 2
+    assert "argument --fit" in capsys.readouterr().err and not (tmp_path / "o2").exists()
