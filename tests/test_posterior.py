@@ -283,3 +283,26 @@ def test_fit_runs_any_scenario_under_another_fit_file_and_bad_files_are_one_line
     (tmp_path / "bad.yaml").write_text("name: x\n")
     assert cli_main([*argv, "--fit", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "o2")]) == 2
     assert "argument --fit" in capsys.readouterr().err and not (tmp_path / "o2").exists()
+
+
+def test_a_killed_bayesian_calibration_resumes_and_gives_the_uninterrupted_result(tmp_path, monkeypatch, capsys):
+    from sim import cli
+
+    args = ["calibrate", str(SCENARIOS / "historical_2025.yaml"), "--method", "posterior", "--budget", "60",
+            "--compare-models", "0", "--agents", "1000", "--serial"]  # fmt: skip
+    where = ["--fit-file", str(tmp_path / "fit.yaml"), "--report", str(tmp_path / "report")]
+    real = posterior.infer
+
+    def killed(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(posterior, "infer", killed)  # after every simulation is saved
+    assert cli.main([*args, "--quiet", *where]) == 130
+    assert "--resume" in capsys.readouterr().err and not (tmp_path / "fit.yaml").exists()
+    monkeypatch.setattr(posterior, "infer", real)
+    assert cli.main([*args, *where, "--resume"]) == 0
+    assert "3 batches of simulations were reused" in capsys.readouterr().err  # 60 simulations in batches of 25
+    fresh = ["--fit-file", str(tmp_path / "fresh.yaml"), "--report", str(tmp_path / "r2")]
+    assert cli.main([*args, "--quiet", *fresh]) == 0
+    body = lambda path: path.read_text().split("\n", 1)[1]  # noqa: E731 - all but the line naming the command
+    assert body(tmp_path / "fit.yaml") == body(tmp_path / "fresh.yaml")
