@@ -5,7 +5,10 @@ point) and the outputs are averaged. Outputs: Day-90 retention, peak US DAU and 
 (posts sent to manual review over the horizon).
 
 The factors are levers of the registry (`sim.levers`): the policy levers in `LEVERS` and every uncertain
-behavioural factor, each sampled over its declared search range (log10 for log levers).
+behavioural factor, each sampled over its declared search range (log10 for log levers). ``--factors
+assumptions`` screens instead every numeric parameter whose source is an assumption and that the fit does
+not infer (`assumed_parameters`, named by dotted path), from half to twice its value on a log scale: the
+screen that picks which assumptions join the posterior's priors (issue 14).
 """
 
 from __future__ import annotations
@@ -29,15 +32,62 @@ OUTPUTS = {name: headlines()[name][0].label for name in ANALYSED}
 LEVERS = ("outage_hours", "translation_start", "translation_quality", "review_capacity", "cross_feed_visibility")
 
 
-def problem(factors: list[str] | None = None) -> dict:
-    """SALib's problem: the factors with their sampling ranges from the registry."""
+SCREEN_FACTOR = 2.0  # an assumption is screened from its value / this to its value x this
+
+
+def assumed_parameters(base: Scenario) -> dict[str, tuple[float, float]]:
+    """Dotted path -> (low, high) of every float parameter whose source is an assumption, that the fit does
+    not infer (`sim.calibration.FREE_PARAMETERS`, the observation model) and whose value in ``base`` is
+    positive: from half to twice that value, within the schema's bounds."""
+    from sim.calibration import FREE_PARAMETERS
+    from sim.params import iter_parameters
+    from sim.scenario import get_path
+
+    out = {}
+    for path, info in iter_parameters():
+        source = str((info.json_schema_extra or {}).get("source", ""))
+        if "assumption" not in source.lower() or path in FREE_PARAMETERS or "[]" in path or path.startswith("observation."):
+            continue
+        value = get_path(base, path)
+        if not isinstance(value, float) or value <= 0:
+            continue
+        lo = max([value / SCREEN_FACTOR, *(m.ge for m in info.metadata if hasattr(m, "ge"))])
+        hi = min([value * SCREEN_FACTOR, *(m.le for m in info.metadata if hasattr(m, "le"))])
+        if hi > lo:
+            out[path] = (lo, hi)
+    return out
+
+
+def problem(factors: list[str] | None = None, assumed: dict[str, tuple[float, float]] | None = None) -> dict:
+    """SALib's problem: levers with their sampling ranges from the registry, or (``assumed``) parameters by
+    dotted path, each sampled as log10 of its range."""
+    if assumed is not None:
+        names = list(assumed)
+        return {"num_vars": len(names), "names": names, "bounds": [[np.log10(lo), np.log10(hi)] for lo, hi in assumed.values()]}
     names = factors or [*LEVERS, *(lever.name for lever in of_kind(BEHAVIOUR))]
     return {"num_vars": len(names), "names": names, "bounds": [list(REGISTRY[n].bounds()) for n in names]}
 
 
 def scenario_at(base: Scenario, point: dict[str, float]) -> Scenario:
-    """The scenario of one design point (values in the sampling space of `problem`)."""
-    return set_samples(base, point)
+    """The scenario of one design point (values in the sampling space of `problem`): levers by name,
+    assumed parameters by dotted path (log10 of the value)."""
+    from sim.scenario import with_values
+
+    levers = {n: x for n, x in point.items() if n in REGISTRY}
+    paths = {n: float(10.0**x) for n, x in point.items() if n not in REGISTRY}
+    scenario = set_samples(base, levers) if levers else base
+    return with_values(scenario, paths, source="sensitivity design point") if paths else scenario
+
+
+def describe(name: str) -> tuple[str, str, str]:
+    """(kind, range, meaning) of a factor: a lever, or an assumed parameter by dotted path."""
+    if name in REGISTRY:
+        f = REGISTRY[name]
+        return f.kind, f.range_text(), f.help
+    from sim.params import iter_parameters
+
+    info = dict(iter_parameters())[name]
+    return "assumption", f"x 1/{SCREEN_FACTOR:g} to x {SCREEN_FACTOR:g} (log)", info.description or ""
 
 
 def sample(method: str, prob: dict, samples: int, seed: int) -> np.ndarray:
@@ -109,8 +159,8 @@ def write_report(out: Path, method: str, prob: dict, X: np.ndarray, Y: dict, ind
         "|---|---|---|---|",
     ]
     for n in prob["names"]:
-        f = REGISTRY[n]
-        lines.append(f"| `{n}` | {f.kind} | {f.range_text()} | {f.help} |")
+        kind, span, meaning = describe(n)
+        lines.append(f"| `{n}` | {kind} | {span} | {meaning} |")
     summary = []
     for output, rows in ranks.items():
         top = rows[0][1] if rows and rows[0][1] > 0 else 1.0
@@ -123,7 +173,7 @@ def write_report(out: Path, method: str, prob: dict, X: np.ndarray, Y: dict, ind
         ]
         lines += [f"| `{n}` | {v:.4g} | {c:.3g} | {v / top:.2f} |" for n, v, c in rows]
         matter = [n for n, v, c in rows if v >= 0.2 * top and v - c > 0]
-        levers = [n for n in matter if REGISTRY[n].kind == POLICY]
+        levers = [n for n in matter if describe(n)[0] == POLICY]
         summary.append(
             f"- **{OUTPUTS[output]}**: the factors that matter (index at least 20 % of the largest and distinguishable from 0) are "
             + (", ".join(f"`{n}`" for n in matter) or "none")
@@ -154,7 +204,7 @@ def _plot(path: Path, method: str, prob: dict, indices: dict) -> None:
         values, cis = np.array(idx[key]), np.array(idx[conf])
         scale = values.max() if values.max() > 0 else 1.0
         order = np.argsort(values)
-        colors = ["tab:red" if REGISTRY[prob["names"][i]].kind == POLICY else "tab:gray" for i in order]
+        colors = ["tab:red" if describe(prob["names"][i])[0] == POLICY else "tab:gray" for i in order]
         ax.barh(range(len(order)), values[order] / scale, xerr=cis[order] / scale, color=colors, capsize=3)
         ax.set_yticks(range(len(order)), [prob["names"][i] for i in order], fontsize=8)
         ax.set_title(f"{OUTPUTS[output]}\n({key}, relative; red = policy lever)", fontsize=9)

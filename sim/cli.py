@@ -945,15 +945,18 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
     parser.add_argument("--method", choices=["morris", "sobol"], default="morris", help="morris (screening, default) or sobol")
     parser.add_argument("--samples", type=bounded_int(2, 100_000), default=8,
                         help="Morris trajectories, or Sobol base samples (a power of 2); default 8")  # fmt: skip
+    parser.add_argument("--factors", choices=["levers", "assumptions"], default="levers",
+                        help="levers: the policy levers and behavioural factors (default); assumptions: every assumed "
+                        "parameter the fit does not infer, from half to twice its value (which should join the posterior)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.method == "sobol" and args.samples & (args.samples - 1):
         raise UsageError(f"run.py sensitivity: argument --samples: must be a power of 2 for sobol (got {args.samples})")
     base = _analysis_base(args)
-    from analysis.sensitivity import analyze, problem, run_design, sample, write_report
+    from analysis.sensitivity import analyze, assumed_parameters, problem, run_design, sample, write_report
 
-    prob = problem()
+    prob = problem(assumed=assumed_parameters(base)) if args.factors == "assumptions" else problem()
     X = sample(args.method, prob, args.samples, args.seed)
-    opts = options(args, "method", "samples", "runs_per_point", "seed", "agents", "days", scenario=fingerprint(base))
+    opts = options(args, "method", "samples", "runs_per_point", "seed", "agents", "days", "factors", scenario=fingerprint(base))
     with staged_output(args, "sensitivity", opts, len(X), "point", base, len(X)) as (staging, bar):
         with executor(args, len(X)) as ex:
             Y = run_design(base, prob, X, args.runs_per_point, ex, on_point=bar.update if bar is not None else None)

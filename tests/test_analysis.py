@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from analysis.compare import compare, paired_differences
-from analysis.sensitivity import problem, scenario_at
+from analysis.sensitivity import assumed_parameters, problem, scenario_at
 from sim.cli import main
 from tests.conftest import ROOT, SCENARIOS, small
 
@@ -58,6 +58,25 @@ def test_every_sensitivity_factor_applies_at_both_ends_of_its_range():
     assert s.platform.translation.start.isoformat() == "2025-01-23"  # 22 days after the start (1 Jan)
     assert s.timeline.tiktok_outages[0].hours == pytest.approx(180 * 24)
     assert s.timeline.app_store_removals[0].returned.isoformat() == "2025-07-17"  # not back in the stores while dark
+
+
+def test_the_assumption_screen_covers_every_assumed_parameter_the_fit_leaves_and_applies_each_at_both_ends():
+    from sim.calibration import FREE_PARAMETERS
+    from sim.params import iter_parameters
+    from sim.scenario import get_path
+
+    base = small(agents=2000, days=95)
+    assumed = assumed_parameters(base)
+    sources = {path: str((info.json_schema_extra or {}).get("source", "")) for path, info in iter_parameters()}
+    assert len(assumed) > 50 and all("assumption" in sources[p].lower() for p in assumed)
+    assert not set(assumed) & set(FREE_PARAMETERS) and not any(p.startswith("observation.") for p in assumed)
+    assert {"platform.real_name.credential_share", "platform.translation.quality"} <= set(assumed)
+    prob = problem(assumed=assumed)
+    for name, (lo, hi) in zip(prob["names"], prob["bounds"]):
+        value = get_path(base, name)
+        assert 10**lo == pytest.approx(max(value / 2, 10**lo)) and 10**hi <= 2 * value * (1 + 1e-12), name
+        for x in (lo, hi):
+            assert get_path(scenario_at(base, {name: x}), name) == pytest.approx(10**x), name  # validates too
 
 
 def test_sensitivity_command_morris(tmp_path):
