@@ -67,16 +67,16 @@ FREE_PARAMETERS: dict[str, Free] = {
         "account holders (3.4 M lifetime downloads, Appfigures) between a third and thirty times"),
     "us_users.dormant_return_base": Free(1e-4, 3e-2, True, "assumption: quiet daily returns of dormant holders that keep the "
         "pre-surge DAU (300 k on 6 Jan, Similarweb) against lapses; a hundredfold range around the needed level"),
-    "us_users.habit": Free(-3.0, 4.0, False, "assumption: the utility constant of staying, from 'almost everyone lapses within "
-        "days' to 'almost nobody lapses'"),
-    "us_users.use_shift": Free(-4.0, 3.0, False, "assumption: shift of the daily-use logit, from 2 % to 95 % of members "
-        "opening the app on a given day"),
+    "us_users.habit": Free(-3.0, 4.0, False, "assumption: the utility constant of staying, over seven logits (a range wide "
+        "enough for members to lapse within days or to stay for months)"),
+    "us_users.use_shift": Free(-4.0, 3.0, False, "assumption: shift of the daily-use logit, over seven logits (from few to "
+        "almost all members opening the app on a given day)"),
     "us_users.join_displaced_rate": Free(1e-4, 0.05, True, "assumption: daily sign-up chance of users without a working "
         "TikTok (18-19 Jan outage, store removal), up to 5 % a day"),
     "us_users.tiktok_return_rush": Free(0.0, 1.5, False, "assumption: extra pull of TikTok on the day service returned "
         "(19 Jan, a one-year high of TikTok DAU, Similarweb), 0 = none"),
-    "cn_users.trend_rate": Free(1e-3, 1.0, True, "assumption: daily chance that a Chinese user notices the trending hashtag "
-        "at full response, from one in a thousand to certain"),
+    "cn_users.trend_rate": Free(1e-3, 1.0, True, "assumption: daily hazard that a Chinese user notices the trending hashtag "
+        "at full response, from 0.001 to 1"),
     "cn_users.trend_half_signups": Free(1e4, 1e7, True, "assumption: US sign-ups a day at which the hashtag trends at half "
         "response, from 10 k to 10 M (the company reported 700 k new users in two days)"),
     "cn_users.trend_steepness": Free(1.0, 10.0, False, "assumption: Hill exponent of the trending response, from gradual (1) "

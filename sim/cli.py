@@ -448,7 +448,13 @@ def bayesian_calibration(
         lines += ["", *posterior.comparison_lines(comparison, horizon)]
     lines += [
         "",
-        f"Simulations took {elapsed:.0f} s. Fit file: `{fit_file}` (a copy is `fit.yaml` here); the table is `table.npz`.",
+        f"Simulations took {elapsed:.0f} s"
+        + (
+            f" ({ex.reused} saved results, batches of simulations and projection runs, were reused from an interrupted run)"
+            if ex.reused
+            else ""
+        )
+        + f". Fit file: `{fit_file}` (a copy is `fit.yaml` here); the table is `table.npz`.",
     ]
     (stage.path / "calibration.md").write_text("\n".join(lines) + "\n")
     posterior.plot_marginals(stage.path / "posterior.png", post)
