@@ -39,7 +39,7 @@ import numpy as np
 
 from sim.calibration import Free, Target, calibration_scenario, fit_targets, free_parameters, statistics, targets, with_parameters
 from sim.executor import Executor
-from sim.params import Scenario, observation_priors
+from sim.params import Observation, Scenario, observation_priors
 from sim.scenario import with_values
 
 MIN_ESS = 100.0
@@ -136,8 +136,6 @@ def priors(fit_until: dt.date | None = None, model: str = MODEL) -> list[Prior]:
         median, log_sd = obs.get(path, (None, None))
         source = free.source
         if path in obs:
-            from sim.params import Observation
-
             info = Observation.model_fields[path.split(".", 1)[1]]
             source = (info.json_schema_extra or {}).get("source", source)
         out.append(Prior(path, free.lower, free.upper, free.log, source, median, log_sd))
