@@ -53,13 +53,14 @@ def paired_differences(results: dict[str, list[RunResult]], metric: str) -> dict
 
 
 def probability_of_sign(diffs: list[float]) -> float | None:
-    """Share of the finite differences with the sign of their median (None if none is finite; 1 if all are 0)."""
+    """Share of the finite differences with the sign of their median (None if none is finite or the median
+    is 0: an effect without a sign)."""
     arr = np.asarray(diffs, dtype=float)
     arr = arr[np.isfinite(arr)]
-    if arr.size == 0:
+    median = float(np.median(arr)) if arr.size else 0.0
+    if median == 0:
         return None
-    median = float(np.median(arr))
-    return float(np.mean(arr > 0) if median > 0 else np.mean(arr < 0) if median < 0 else np.mean(arr == 0))
+    return float(np.mean(arr > 0) if median > 0 else np.mean(arr < 0))
 
 
 def table_rows(results: dict[str, list[RunResult]]) -> list[dict]:

@@ -249,6 +249,7 @@ def test_runs_differ_by_their_draws_and_paired_effects_report_the_probability_of
     low, high = run_one(base, 0), run_one(base, 1)
     assert high.metrics["total_signups"] > low.metrics["total_signups"]  # run 1 drew 50x the peer influence
     assert probability_of_sign([1.0, 2.0, -1.0, 3.0]) == 0.75 and probability_of_sign([-1.0, -2.0, 0.5]) == pytest.approx(2 / 3)
+    assert probability_of_sign([0.0, 0.0, 1.0]) is None and probability_of_sign([]) is None  # a zero median has no sign
     fake = {"a": [low, low], "b": [high, low]}
     diff = paired_differences(fake, "total_signups")["b"]
     assert diff["median"] > 0 and diff["p_sign"] == 0.5  # one run above zero, one at zero
