@@ -307,3 +307,14 @@ def test_a_killed_bayesian_calibration_resumes_and_gives_the_uninterrupted_resul
     assert cli.main([*args, "--quiet", *fresh]) == 0
     body = lambda path: path.read_text().split("\n", 1)[1]  # noqa: E731 - all but the line naming the command
     assert body(tmp_path / "fit.yaml") == body(tmp_path / "fresh.yaml")
+
+
+def test_a_time_split_posterior_infers_only_what_the_early_data_can_inform():
+    import datetime as dt
+
+    split = dt.date(2025, 1, 16)
+    table = posterior.simulate_table(small(agents=1000), 30, fit_until=split)
+    assert "us_users.tiktok_return_rush" not in table.paths and "us_users.peer_influence" in table.paths
+    post = posterior.infer(table, fit_until=split, min_ess=5)
+    assert {t.name for t in post.fitted} == {t.name for t in fit_targets(split)} and all(t.date <= split for t in post.fitted)
+    assert np.isfinite(post.z).all() and post.ess >= 5 - 1e-9
