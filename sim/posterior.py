@@ -244,10 +244,16 @@ def ess(weights: np.ndarray) -> float:
     return float(total**2 / np.square(weights).sum()) if total > 0 else 0.0
 
 
-def kernel_weights(z: np.ndarray, h: float) -> np.ndarray:
-    """Normalised weights ``exp(-1/2 sum (z / h)^2)`` (0 for rows with a missing statistic)."""
+def log_kernel(z: np.ndarray, h: float) -> np.ndarray:
+    """Each row's log kernel weight ``-1/2 sum (z / h)^2`` (-inf for a row with a missing statistic)."""
     log_w = -0.5 * np.square(z / h).sum(axis=1)
     log_w[~np.isfinite(log_w)] = -np.inf
+    return log_w
+
+
+def kernel_weights(z: np.ndarray, h: float) -> np.ndarray:
+    """Normalised weights ``exp(-1/2 sum (z / h)^2)`` (0 for rows with a missing statistic)."""
+    log_w = log_kernel(z, h)
     if not np.isfinite(log_w).any():
         return np.zeros(len(z))
     w = np.exp(log_w - log_w.max())
@@ -431,10 +437,9 @@ class Synthetic:
         the truth's own row is left out."""
         i = self.pick[n]
         data = self.sims[i] + h * self.sigma * self.noise[n]
-        log_w = -0.5 * np.square((self.sims - data) / ((kernel or h) * self.sigma)).sum(axis=1)
-        log_w[i] = -np.inf
-        w = np.exp(log_w - log_w.max())
-        return w / w.sum()
+        z = (self.sims - data) / ((kernel or h) * self.sigma)
+        z[i] = np.inf
+        return kernel_weights(z, 1.0)
 
     def median_ess(self, h: float) -> float:
         return float(np.median([ess(self.weights(n, h)) for n in range(len(self.pick))]))
@@ -517,8 +522,7 @@ def compare_models(tables: dict[str, Table], fit_until: dt.date | None = None) -
     h = max(bandwidth(z) for z in zs.values())
     evidence, log_se = {}, {}
     for m, z in zs.items():
-        k = np.exp(-0.5 * np.square(z / h).sum(axis=1))
-        k[~np.isfinite(k)] = 0.0
+        k = np.exp(log_kernel(z, h))
         evidence[m] = float(k.mean())
         log_se[m] = float(k.std() / (k.mean() * math.sqrt(len(k)))) if k.mean() > 0 else math.inf
     total = sum(evidence.values())
