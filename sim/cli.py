@@ -377,6 +377,7 @@ def check_fit_file(path: Path, options_sha: str, overwrite: bool) -> None:
 SEARCH_BUDGET = 240
 POSTERIOR_BUDGET = 9_000  # prior simulations of the model (docs/posterior.md: the defaults take about 25 min on 2 cores)
 COMPARE_BUDGET = 3_000  # ... and of each alternative join model
+MIN_POSTERIOR_SIMULATIONS = 20  # fewer leave the coverage check (leave one out) nothing to weigh
 PROJECTION_RUNS = 16  # full-horizon runs per join model for the comparison's headline projections
 
 
@@ -458,6 +459,9 @@ def bayesian_calibration(
     ]
     (stage.path / "calibration.md").write_text("\n".join(lines) + "\n")
     posterior.plot_marginals(stage.path / "posterior.png", post)
+    if post.ess < posterior.MIN_ESS - 1e-6 or post.h >= posterior.MAX_BANDWIDTH:
+        print(f"warning: {len(table)} simulations leave {post.ess:.0f} effective draws at the widest kernel (h = {post.h:.3g}): "
+              "the posterior is close to the prior; give a larger --budget", file=sys.stderr)  # fmt: skip
     summary = [f"calibrated {scenario.name}: posterior from {len(table)} simulations ({elapsed:.0f} s), h = {post.h:.3g}, "
                f"{post.ess:.0f} effective draws; coverage: largest miss {cov.worst():.1f} standard errors"]  # fmt: skip
     summary += [
@@ -523,6 +527,14 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         args.compare_models = COMPARE_BUDGET if args.method == "posterior" else 0
     elif args.method != "posterior":
         raise UsageError("run.py calibrate: argument --compare-models: only with --method posterior (see --help)")
+    least = MIN_POSTERIOR_SIMULATIONS
+    if args.method == "posterior" and args.budget < least:
+        raise UsageError(
+            f"run.py calibrate: argument --budget: a posterior needs at least {least} simulations (got {args.budget})"
+        )
+    if args.method == "posterior" and 0 < args.compare_models < least:
+        raise UsageError(f"run.py calibrate: argument --compare-models: at least {least} simulations per model, or 0 for "
+                         f"no comparison (got {args.compare_models})")  # fmt: skip
     from sim.calibration import fit_targets
 
     if args.fit_until is not None and not fit_targets(args.fit_until):

@@ -318,3 +318,34 @@ def test_a_time_split_posterior_infers_only_what_the_early_data_can_inform():
     post = posterior.infer(table, fit_until=split, min_ess=5)
     assert {t.name for t in post.fitted} == {t.name for t in fit_targets(split)} and all(t.date <= split for t in post.fitted)
     assert np.isfinite(post.z).all() and post.ess >= 5 - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--method", "posterior", "--budget", "5"], "argument --budget: a posterior needs at least 20 simulations (got 5)"),
+        (["--method", "posterior", "--compare-models", "5"], "argument --compare-models: at least 20 simulations per model"),
+        (["--compare-models", "100"], "argument --compare-models: only with --method posterior"),
+        (["--method", "bayes"], "argument --method: invalid choice: 'bayes'"),
+    ],
+)
+def test_bad_posterior_options_are_one_line_errors_before_any_work(extra, expected, tmp_path, capsys):
+    from tests.test_reliability import one_error_line
+
+    where = ["--fit-file", str(tmp_path / "f.yaml"), "--report", str(tmp_path / "r")]
+    assert main(["calibrate", str(SCENARIOS / "historical_2025.yaml"), *extra, *where, "--quiet"]) == 2
+    assert expected in one_error_line(capsys.readouterr().err)
+    assert not any(tmp_path.iterdir())
+
+
+def test_point_and_a_bad_parameters_key(tmp_path, capsys):
+    from tests.test_reliability import one_error_line
+
+    argv = [str(SCENARIOS / "no_ban.yaml"), "--agents", "1000", "--days", "5", "--runs", "1", "--serial", "--quiet"]
+    assert main([*argv, "--point", "--out", str(tmp_path / "o")]) == 0
+    assert yaml.safe_load((tmp_path / "o" / "scenario.resolved.yaml").read_text())["parameters"] == "point"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: bad\nextends: {SCENARIOS / 'no_ban.yaml'}\nparameters: maybe\n")
+    assert main([str(bad), *argv[1:], "--out", str(tmp_path / "o2")]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "parameters" in line and "posterior" in line and "point" in line and not (tmp_path / "o2").exists()
