@@ -2,7 +2,8 @@
 
 Objectives: maximise Day-90 retention and cross-cultural ties; minimise wrongful bans and the peak
 review backlog. Each trial is averaged over ``runs_per_trial`` runs with common random numbers
-(run indices 0..K-1). The result is the Pareto front: policies no other policy beats on every objective.
+(run indices 0..K-1); with a posterior fit run r is posterior draw r, so every policy is judged on the
+same K draws of the fitted parameters (default 8: the objectives average over parameter uncertainty). The result is the Pareto front: policies no other policy beats on every objective.
 
 The search space is the registry's (`sim.levers`): each lever in `LEVERS` over its declared search range
 (dates as days after the scenario's start, log scale where the lever says so, choices as categories).

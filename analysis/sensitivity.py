@@ -1,7 +1,8 @@
 """Global sensitivity analysis with SALib (Morris screening or Sobol indices).
 
-Every design point is run ``runs_per_point`` times (run indices 0..K-1: the same random numbers at every
-point) and the outputs are averaged. Outputs: Day-90 retention, peak US DAU and the moderation load
+Every design point is run ``runs_per_point`` times and the outputs are averaged; the points of one Morris
+trajectory (or Sobol base sample) share their run indices, and each trajectory has its own (`run_design`):
+the elementary effects are paired, and with a posterior fit the indices average over the posterior draws. Outputs: Day-90 retention, peak US DAU and the moderation load
 (posts sent to manual review over the horizon).
 
 The factors are levers of the registry (`sim.levers`): the policy levers in `LEVERS` and every uncertain
@@ -23,7 +24,7 @@ from sim.executor import Executor  # noqa: E402
 from sim.levers import BEHAVIOUR, POLICY, of_kind, set_samples  # noqa: E402
 from sim.levers import LEVERS as REGISTRY
 from sim.output import subplots  # noqa: E402
-from sim.params import Scenario  # noqa: E402
+from sim.params import ASSUMPTION_FACTOR, Scenario  # noqa: E402
 from sim.results import headlines  # noqa: E402
 
 ANALYSED = ("retention_day90", "peak_us_rednote_dau", "moderation_load")  # headline metrics analysed
@@ -32,15 +33,12 @@ OUTPUTS = {name: headlines()[name][0].label for name in ANALYSED}
 LEVERS = ("outage_hours", "translation_start", "translation_quality", "review_capacity", "cross_feed_visibility")
 
 
-SCREEN_FACTOR = 2.0  # an assumption is screened from its value / this to its value x this
-
-
 def assumed_parameters(base: Scenario) -> dict[str, tuple[float, float]]:
     """Dotted path -> (low, high) of every float parameter whose source is an assumption, that the fit does
     not infer (`sim.calibration.FREE_PARAMETERS`, the observation model) and whose value in ``base`` is
     positive: from half to twice that value, within the schema's bounds."""
     from sim.calibration import FREE_PARAMETERS
-    from sim.params import iter_parameters
+    from sim.params import assumption_range, iter_parameters
     from sim.scenario import get_path
 
     out = {}
@@ -51,8 +49,7 @@ def assumed_parameters(base: Scenario) -> dict[str, tuple[float, float]]:
         value = get_path(base, path)
         if not isinstance(value, float) or value <= 0:
             continue
-        lo = max([value / SCREEN_FACTOR, *(m.ge for m in info.metadata if hasattr(m, "ge"))])
-        hi = min([value * SCREEN_FACTOR, *(m.le for m in info.metadata if hasattr(m, "le"))])
+        lo, hi = assumption_range(path, value)
         if hi > lo:
             out[path] = (lo, hi)
     return out
@@ -87,7 +84,7 @@ def describe(name: str) -> tuple[str, str, str]:
     from sim.params import iter_parameters
 
     info = dict(iter_parameters())[name]
-    return "assumption", f"x 1/{SCREEN_FACTOR:g} to x {SCREEN_FACTOR:g} (log)", info.description or ""
+    return "assumption", f"x 1/{ASSUMPTION_FACTOR:g} to x {ASSUMPTION_FACTOR:g} (log)", info.description or ""
 
 
 def sample(method: str, prob: dict, samples: int, seed: int) -> np.ndarray:
@@ -100,21 +97,38 @@ def sample(method: str, prob: dict, samples: int, seed: int) -> np.ndarray:
     return sobol.sample(prob, samples, calc_second_order=False, seed=seed)
 
 
-def evaluate_point(job: tuple[Scenario, dict[str, float], int]) -> dict[str, float]:
-    base, values, runs = job
+def evaluate_point(job: tuple[Scenario, dict[str, float], int, int]) -> dict[str, float]:
+    base, values, runs, first_run = job
     scenario = scenario_at(base, values)
     out = {k: [] for k in OUTPUTS}
-    for run in range(runs):
+    for run in range(first_run, first_run + runs):
         metrics = run_one(scenario, run).metrics
         for k in OUTPUTS:
             out[k].append(metrics[k])
     return {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in out.items()}
 
 
+def group_size(method: str, prob: dict) -> int:
+    """Design points whose differences the method's estimator takes: a Morris trajectory (D + 1 points) or
+    a Sobol base sample with its cross-sampled points (D + 2, first-order and total indices)."""
+    return prob["num_vars"] + (1 if method == "morris" else 2)
+
+
 def run_design(
-    base: Scenario, prob: dict, X: np.ndarray, runs: int, executor: Executor | None = None, on_point=None
+    base: Scenario,
+    prob: dict,
+    X: np.ndarray,
+    runs: int,
+    executor: Executor | None = None,
+    on_point=None,
+    method: str = "morris",
 ) -> dict[str, np.ndarray]:
-    jobs = [(base, dict(zip(prob["names"], row)), runs) for row in X]
+    """Outputs at every design point, each the mean of ``runs`` runs. The points of one group (`group_size`)
+    share their run indices, so the differences the indices are made of are paired (common random numbers
+    and, with a posterior fit, the same parameter draws); group g uses runs g*runs .. g*runs + runs - 1, so
+    the indices average over as many posterior draws as there are groups times runs."""
+    size = group_size(method, prob)
+    jobs = [(base, dict(zip(prob["names"], row)), runs, (i // size) * runs) for i, row in enumerate(X)]
     results = (executor or Executor()).map(evaluate_point, jobs, on_result=(lambda i, r: on_point()) if on_point else None)
     return {k: np.array([r[k] for r in results]) for k in OUTPUTS}
 

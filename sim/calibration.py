@@ -43,7 +43,7 @@ import numpy as np
 from sim.ensemble import run_one
 from sim.executor import Executor
 from sim.observations import informed_parameters, observation
-from sim.params import Scenario, UsUsers, observation_priors
+from sim.params import Scenario, UsUsers, assumption_range, iter_parameters, observation_priors
 from sim.scenario import deep_merge, get_path, scenario_to_dict, set_path, validate, with_values
 
 
@@ -59,8 +59,9 @@ class Free(NamedTuple):
 FREE_PARAMETERS: dict[str, Free] = {
     "us_users.join_salience_rate": Free(1e-4, 3e-3, True, "assumption: daily chance of a news-driven sign-up per unit of "
         "salience, from one in ten thousand to a third of a percent"),
-    "us_users.peer_influence": Free(0.05, 1.5, True, "Bass-diffusion imitation coefficient q; reviews of product "
-        "diffusion (Sultan, Farley & Lehmann 1990) put q near 0.38, ranging 0.1-1; widened below to allow broadcast-led joining"),
+    "us_users.peer_influence": Free(0.005, 1.5, True, "Bass-diffusion imitation coefficient q; reviews of product "
+        "diffusion (Sultan, Farley & Lehmann 1990) put q near 0.38, ranging 0.1-1; widened below to 0.005 (the posterior "
+        "of the history piled against the earlier bound 0.05) to allow broadcast-led joining"),
     "us_users.creator_salience_multiplier": Free(3.0, 300.0, True, "assumption: creators respond 3-300x as strongly as other "
         "users (the 12 Jan how-to-join videos came from creators: seed articles 001, 004)"),
     "us_users.dormant_return_multiplier": Free(0.3, 30.0, True, "assumption: the surge raises the return rate of dormant "
@@ -87,6 +88,28 @@ FREE_PARAMETERS: dict[str, Free] = {
     "observation.reinstall_share": Free(0.001, 1.0, True, "log-normal prior in sim.params (Observation), truncated here"),
     "observation.company_us_share": Free(0.1, 1.0, True, "log-normal prior in sim.params (Observation), truncated here"),
 }  # fmt: skip
+# Assumed parameters that the Morris screen over every assumption (`python run.py sensitivity --factors
+# assumptions`, docs/validation/assumption_screen.md) found influential for Day-90 retention or peak US DAU:
+# inferred with the rest, each with a log-uniform prior from half to twice its assumed value.
+SCREENED_ASSUMPTIONS = (
+    "us_users.taste_sd",
+    "us_users.w_tenure",
+    "us_users.w_novelty",
+    "us_users.chinese_literacy_mean",
+    "network.us_mean_following",
+    "network.popularity_exponent",
+    "network.creator_share",
+    "network.popularity_cap_quantile",
+    "platform.translation.quality",  # also a lever: its prior describes 2025's translation; scenarios may set it
+)
+
+
+def _screened(path: str) -> Free:
+    source = (dict(iter_parameters())[path].json_schema_extra or {}).get("source", "assumption")
+    return Free(*assumption_range(path), True, f"{source}; half to twice that value: influential in the assumption screen")
+
+
+FREE_PARAMETERS.update({path: _screened(path) for path in SCREENED_ASSUMPTIONS})
 NOT_INFORMED_BEFORE: dict[str, tuple[dt.date, float, str]] = {
     # dotted path: (first day data can inform it, value when a time split leaves it out, why)
     "us_users.tiktok_return_rush": (
@@ -392,6 +415,17 @@ def parameter_draw(scenario: Scenario, run: int) -> Scenario:
         return scenario
     draw = cal.good_fits[run % len(cal.good_fits)]
     return with_parameters(scenario, {p: v for p, v in draw.items() if get_path(scenario, p) == cal.parameters[p].best})
+
+
+def parameter_source(scenario: Scenario, run: int) -> str:
+    """Where run ``run``'s fitted parameters come from, in words (what the view and reports say)."""
+    cal = scenario.calibration
+    if cal is None:
+        return "the scenario's own values (no fit)"
+    if scenario.parameters != "posterior" or cal.posterior is None or not cal.good_fits:
+        kind = "posterior medians" if cal.posterior is not None else "best fit"
+        return f"the fit's point estimate ({kind})"
+    return f"posterior draw {run % len(cal.good_fits)} of {len(cal.good_fits)} (run {run})"
 
 
 def statistics(scenario: Scenario, runs: int, run_offset: int = 0) -> dict[str, list[float]]:

@@ -91,8 +91,8 @@ def add_point_option(parser: argparse.ArgumentParser) -> None:
         "--fit",
         type=Path,
         metavar="FIT",
-        help="run with this fit file's parameters instead of the scenario's (e.g. the posterior "
-        "scenarios/fits/historical_2025.posterior.fit.yaml)",
+        help="run with this fit file's parameters instead of the scenario's (e.g. the time-split fit "
+        "scenarios/fits/historical_2025.until-2025-01-16.fit.yaml)",
     )
     parser.add_argument(
         "--point",
@@ -310,8 +310,19 @@ def cmd_run(argv: Sequence[str]) -> int:
         stage.commit()
     shutil.rmtree(checkpoint, ignore_errors=True)  # the complete result is written: saved runs are no longer needed
     if not args.quiet:
-        print_summary(summary, stage.dest, elapsed)
+        print_summary(summary, stage.dest, elapsed, fitted_parameters(scenario, summary["runs"]))
     return 0
+
+
+def fitted_parameters(scenario, runs: int) -> str:
+    """Which fitted parameters an ensemble of ``runs`` runs uses, in words."""
+    from sim.calibration import parameter_source
+
+    first = parameter_source(scenario, 0)
+    if runs == 1 or not first.startswith("posterior draw"):
+        return first
+    n = len(scenario.calibration.good_fits)
+    return f"posterior draws 0-{min(runs, n) - 1} of {n}, one per run (--point: the posterior medians)"
 
 
 def scenario_defaults(path: str) -> dict[str, Any]:
@@ -320,7 +331,7 @@ def scenario_defaults(path: str) -> dict[str, Any]:
     return {"runs": DEFAULT_RUNS, "seed": plain.seed, "agents": plain.agents, "days": plain.days}
 
 
-def print_summary(summary: dict, out: Path, elapsed: float) -> None:
+def print_summary(summary: dict, out: Path, elapsed: float, parameters: str | None = None) -> None:
     """The headline metrics declared for the summary (`sim.results`): median [10 %, 90 %] across runs."""
     from sim.results import format_band, format_value, headline_unit, summary_metrics
 
@@ -331,6 +342,8 @@ def print_summary(summary: dict, out: Path, elapsed: float) -> None:
         value = format_band(m[name], unit) if ensemble else format_value(m[name]["median"], unit)
         when = f" on {m['peak_date']['median']}" if name == "peak_us_rednote_dau" else ""
         print(f"  {h.label:<22}{value}{when}")
+    if parameters:
+        print(f"  {'fitted parameters':<22}{parameters}")
     print(f"  results in {out}/ (open report.html in a browser)")
 
 
@@ -375,8 +388,9 @@ def check_fit_file(path: Path, options_sha: str, overwrite: bool) -> None:
 
 
 SEARCH_BUDGET = 240
-POSTERIOR_BUDGET = 9_000  # prior simulations of the model (docs/posterior.md: the defaults take about 25 min on 2 cores)
-COMPARE_BUDGET = 3_000  # ... and of each alternative join model
+POSTERIOR_BUDGET = 9_000  # prior simulations of the model (docs/posterior.md: the defaults take under 30 min on 2 cores)
+POSTERIOR_AGENTS = 20_000  # agents per prior simulation (docs/posterior.md: the posterior is the same at 50 000)
+COMPARE_BUDGET = 2_500  # ... and of each alternative join model
 MIN_POSTERIOR_SIMULATIONS = 20  # fewer leave the coverage check (leave one out) nothing to weigh
 PROJECTION_RUNS = 16  # full-horizon runs per join model for the comparison's headline projections
 
@@ -438,7 +452,7 @@ def bayesian_calibration(
     post = posterior.infer(table, args.fit_until)
     checks = posterior.predictive_checks(post, args.seed)
     cov = posterior.coverage(table, args.fit_until, seed=args.seed)
-    doc = posterior.fit_document(scenario.name, post, checks, cov, args.seed, comparison)
+    doc = posterior.fit_document(scenario.name, post, checks, cov, args.seed, comparison, args.fit_until)
     table.save(stage.path / "table.npz")
     title = f"Bayesian calibration of {scenario.name}" + (f" (fit until {args.fit_until})" if args.fit_until else "")
     lines = posterior.report_lines(post, checks, cov, title)
@@ -477,9 +491,9 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--method",
         choices=("search", "posterior"),
-        default="search",
-        help="search: the best fit by optuna's TPE (the scenario's fit today); posterior: Bayesian, ABC on a table "
-        "of prior simulations with coverage and predictive checks (sim/posterior.py, docs/posterior.md)",
+        default="posterior",
+        help="posterior (default, the shipped fit): Bayesian, ABC on a table of prior simulations with coverage and "
+        "predictive checks (sim/posterior.py, docs/posterior.md); search: a best fit by optuna's TPE",
     )
     parser.add_argument(
         "--budget",
@@ -496,7 +510,9 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         f"{COMPARE_BUDGET}; 0: no comparison)",
     )
     parser.add_argument(
-        "--agents", type=bounded_int(100, 200_000_000), help="agents per calibration run (default: the scenario's)"
+        "--agents",
+        type=bounded_int(100, 200_000_000),
+        help=f"agents per calibration run (default: posterior {POSTERIOR_AGENTS:,}; search: the scenario's)",
     )
     parser.add_argument(
         "--seed", type=bounded_int(0, 2**63 - 1), default=0, help="seed of the sampler and of the runs (default 0)"
@@ -523,6 +539,8 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = POSTERIOR_BUDGET if args.method == "posterior" else SEARCH_BUDGET
+    if args.agents is None and args.method == "posterior":
+        args.agents = POSTERIOR_AGENTS
     if args.compare_models is None:
         args.compare_models = COMPARE_BUDGET if args.method == "posterior" else 0
     elif args.method != "posterior":
@@ -571,6 +589,7 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
             commit_fit(stage, fit_file, fit_text, saved)
             if not args.quiet:
                 print("\n".join([*summary, f"  wrote {fit_file} and {stage.dest}/"]))
+                print_adoption(args, scenario.name, fit_file, split)
             return 0
         bar = progress_bar(args.budget, "trial", args.quiet)
         started = time.perf_counter()
@@ -618,10 +637,15 @@ def cmd_calibrate(argv: Sequence[str]) -> int:
         for k, v in spread.items():
             print(f"  {k:42s} {v['best']:.4g}  (good fits {v['p10']:.4g} - {v['p90']:.4g})")
         print(f"  wrote {fit_file} and {stage.dest}/")
-        if args.fit_file is None and not split:
-            adopted = Path(args.scenario).parent / "fits" / f"{scenario.name}.fit.yaml"
-            print(f"  to adopt it (the scenario extends {adopted}): mv {fit_file} {adopted}")
+        print_adoption(args, scenario.name, fit_file, split)
     return 0
+
+
+def print_adoption(args, name: str, fit_file: Path, split: str) -> None:
+    """How to adopt a candidate fit written by default beside the fit the scenario extends."""
+    if args.fit_file is None and not split:
+        adopted = Path(args.scenario).parent / "fits" / f"{name}.fit.yaml"
+        print(f"  to adopt it (the scenario extends {adopted}): mv {fit_file} {adopted}")
 
 
 def cmd_validate(argv: Sequence[str]) -> int:
@@ -632,7 +656,10 @@ def cmd_validate(argv: Sequence[str]) -> int:
         "--scenario", default=str(HISTORICAL), help="scenario (default: this package's scenarios/historical_2025.yaml)"
     )
     parser.add_argument(
-        "--runs", type=bounded_int(3, 10_000), default=40, help="runs; each uses one good-fit parameter set (default 40)"
+        "--runs",
+        type=bounded_int(3, 10_000),
+        default=40,
+        help="runs; run r uses the fit's parameter set r (a posterior draw; default 40)",
     )
     parser.add_argument("--agents", type=bounded_int(100, 200_000_000), help="agents per run (default: the scenario's)")
     parser.add_argument("--days", type=bounded_int(2, 3 * 366), help="horizon in days")
@@ -977,7 +1004,9 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
     opts = options(args, "method", "samples", "runs_per_point", "seed", "agents", "days", "factors", scenario=fingerprint(base))
     with staged_output(args, "sensitivity", opts, len(X), "point", base, len(X)) as (staging, bar):
         with executor(args, len(X)) as ex:
-            Y = run_design(base, prob, X, args.runs_per_point, ex, on_point=bar.update if bar is not None else None)
+            Y = run_design(
+                base, prob, X, args.runs_per_point, ex, on_point=bar.update if bar is not None else None, method=args.method
+            )
         indices = analyze(args.method, prob, X, Y, args.seed)
         settings = {"runs_per_point": args.runs_per_point, "agents": args.agents, "days": args.days, "seed": args.seed,
                     "start": base.start_date.isoformat(), "samples": args.samples, "scenario": args.scenario}  # fmt: skip
@@ -991,7 +1020,8 @@ def cmd_sensitivity(argv: Sequence[str]) -> int:
 def cmd_optimize(argv: Sequence[str]) -> int:
     parser = _analysis_parser(
         "optimize", "Multi-objective policy search over the platform's levers (optuna NSGA-II).",
-        agents=40_000, days=130, runs_flag="--runs-per-trial", runs_default=2, runs_help="replicate runs per policy (default 2)",
+        agents=40_000, days=130, runs_flag="--runs-per-trial", runs_default=8,
+        runs_help="runs per policy, the same for every policy; with a posterior fit each is a posterior draw (default 8)",
     )  # fmt: skip
     parser.add_argument("--trials", type=bounded_int(2, 100_000), default=40, help="policies to evaluate (default 40)")
     args = parser.parse_args(argv)

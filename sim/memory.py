@@ -27,7 +27,16 @@ def follows_per_agent(scenario: Any) -> float:
         n_us = max(1, round(scenario.agents * share))
         n_cn = max(1, scenario.agents - n_us)
         return (n_us**2 + n_cn**2) * BYTES_PER_COMPLETE_PAIR / BYTES_PER_FOLLOW / max(scenario.agents, 1)
-    return share * net.us_mean_following + (1 - share) * net.cn_mean_following
+    return share * _us_following(scenario) + (1 - share) * net.cn_mean_following
+
+
+def _us_following(scenario: Any) -> float:
+    """The US mean following to budget for: with a posterior fit, the largest over its draws (each run
+    builds the graph of its own draw, `sim.calibration.parameter_draw`)."""
+    value, cal = scenario.network.us_mean_following, scenario.calibration
+    if getattr(scenario, "parameters", "point") != "posterior" or cal is None or cal.posterior is None:
+        return value
+    return max([value, *(draw.get("network.us_mean_following", value) for draw in cal.good_fits)])
 
 
 def estimate_bytes(agents: int, follows_each: float = DEFAULT_FOLLOWS_PER_AGENT) -> int:

@@ -21,7 +21,7 @@ TOPICS = ("pets_culture", "lifestyle", "appearance", "politics", "entertainment"
 """Post topics: the categories of Li et al. 2025 (cultural/pets, appearance, political) plus RedNote's
 core lifestyle content and TikTok-style entertainment."""
 
-PARAMETER_SET_VERSION = "2025.4"
+PARAMETER_SET_VERSION = "2025.5"
 """Version of the default parameter set; bump it when a default changes (results then change)."""
 
 
@@ -1004,3 +1004,17 @@ def iter_parameters(model: type[BaseModel] = Scenario, prefix: str = "") -> list
         else:
             rows.append((path, info))
     return rows
+
+
+ASSUMPTION_FACTOR = 2.0  # an assumed value is uncertain from value / this to value x this (log scale)
+
+
+def assumption_range(path: str, value: float | None = None) -> tuple[float, float]:
+    """From half to twice ``value`` (default: the schema's value of the parameter at dotted ``path``),
+    within the schema's bounds: the range over which the assumption screen varies an assumed parameter
+    and the prior of an influential assumption (`sim.calibration.FREE_PARAMETERS`)."""
+    info = dict(iter_parameters())[path]
+    value = float(info.default) if value is None else value
+    lo = max([value / ASSUMPTION_FACTOR, *(m.ge for m in info.metadata if hasattr(m, "ge"))])
+    hi = min([value * ASSUMPTION_FACTOR, *(m.le for m in info.metadata if hasattr(m, "le"))])
+    return float(lo), float(hi)

@@ -558,18 +558,24 @@ and the validation's predictive bands cycle through them."""
 
 
 def fit_document(
-    name: str, post: Posterior, checks: list[Check], cov: Coverage, seed: int, comparison: ModelComparison | None = None
+    name: str,
+    post: Posterior,
+    checks: list[Check],
+    cov: Coverage,
+    seed: int,
+    comparison: ModelComparison | None = None,
+    fit_until: dt.date | None = None,
 ) -> dict:
     """The fit file of a Bayesian calibration (schema `sim.params.Calibration` with its ``posterior``
     record): the marginal posterior medians as the point values, `POSTERIOR_DRAWS` resampled draws as
     ``good_fits``, and the record of priors, contraction, coverage and predictive p-values."""
-    from sim.calibration import CalibrationResult
+    from sim.calibration import CalibrationResult, not_fitted
     from sim.calibration import fit_document as point_document
 
     draws = post.draws(POSTERIOR_DRAWS, seed)
     distances = post.distances()
     result = CalibrationResult(best=post.point(), best_distance=float(np.min(distances)), good=[(0.0, d) for d in draws],
-                               trials=[], fit_until=None)  # fmt: skip
+                               trials=[], fit_until=fit_until, not_fitted=not_fitted(fit_until))  # fmt: skip
     doc = point_document(name, result, len(post.table), 1, post.table.agents, seed)
     cal = doc["calibration"]
     quant = post.quantiles([0.1, 0.5, 0.9])

@@ -1,7 +1,7 @@
 """The validation report: the historical scenario against every observation, with honest bands.
 
-Each run of the ensemble uses one of the calibration's good-fit parameter sets in turn (run r uses set
-r mod G), so the 10-90 % band carries parameter uncertainty as well as stochastic noise (a posterior
+Each run of the ensemble uses one of the calibration's parameter sets in turn (run r uses set r mod G:
+the posterior draws of a Bayesian fit, the good fits of a point search), so the 10-90 % band carries parameter uncertainty as well as stochastic noise (a posterior
 predictive band). The report also shows how the band width of the headline metrics settles as the
 number of runs grows, which is how the default ``--runs`` was chosen.
 """
@@ -22,6 +22,19 @@ from sim.output import subplots  # noqa: E402
 from sim.params import Scenario  # noqa: E402
 
 STABILITY_METRICS = ("peak_us_rednote_dau", "total_signups", "retention_day30", "retention_day90")
+
+
+def _sets(cal) -> str:
+    """What the fit's parameter sets are, in words."""
+    return "posterior draws" if cal is not None and cal.posterior is not None else "good fits"
+
+
+def _how_fitted(cal) -> str:
+    """One clause: how the fit was made."""
+    if cal.posterior is not None:
+        return (f"{cal.posterior.simulations} prior simulations at {cal.agents} agents, kernel width "
+                f"{cal.posterior.kernel_width:.3g}, {cal.posterior.effective_draws:.0f} effective draws")  # fmt: skip
+    return f"{cal.budget} trials x {cal.runs_per_point} runs at {cal.agents} agents, distance {cal.distance:.3g}"
 
 
 def scenario_for_run(scenario: Scenario, run: int) -> Scenario:
@@ -184,7 +197,7 @@ def _observation_model(cal) -> list[str]:
         "Each source's scale, its prior (log-normal: median, log-sd; see `sim/params.py`, section `observation`)",
         "and the fitted value. z of prior = (ln best - ln prior median) / log-sd: how far the data pulled it.",
         "",
-        "| parameter | prior median | prior log-sd | best | 10-90 % of good fits | z of prior |",
+        f"| parameter | prior median | prior log-sd | best | 10-90 % of {_sets(cal)} | z of prior |",
         "|---|---|---|---|---|---|",
     ]
     for path, sp in scales.items():
@@ -204,9 +217,9 @@ def _time_split(split: Scenario | None, rows: list[dict] | None, n_runs: int) ->
                 "`python run.py validate --time-split FIT`.", ""]  # fmt: skip
     later = [r for r in rows if r["date"] > cal.fit_until]
     lines += [
-        f"A fit to the observations dated up to {cal.fit_until} only ({cal.budget} trials x {cal.runs_per_point} runs at "
-        f"{cal.agents} agents, distance {cal.distance:.3g}; {len(cal.targets)} targets: {', '.join(cal.targets)}), "
-        f"run {n_runs} times cycling through its {len(cal.good_fits)} good fits, predicts the later facts:",
+        f"A fit to the observations dated up to {cal.fit_until} only ({_how_fitted(cal)}; "
+        f"{len(cal.targets)} targets: {', '.join(cal.targets)}), "
+        f"run {n_runs} times cycling through its {len(cal.good_fits)} {_sets(cal)}, predicts the later facts:",
         "",
         *_rows_table(later),
         "",
@@ -254,15 +267,13 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
         f"# Validation report: {scenario.name}",
         "",
         f"{len(results)} runs, seed {scenario.seed}, {scenario.agents} agents, {scenario.start_date} to {scenario.end_date}.",
-        "Each run uses one of the calibration's good-fit parameter sets in turn, so the 10-90 % band carries",
-        "parameter uncertainty as well as run-to-run noise."
-        if cal
-        else "No calibration record: bands show run-to-run noise only.",
+        f"Each run uses one of the calibration's {_sets(cal)} in turn, so the 10-90 % band carries parameter",
+        "uncertainty as well as run-to-run noise." if cal else "No calibration record: bands show run-to-run noise only.",
         "",
         "## Model against every observation",
         "",
         "Each observation is compared with what its source measures (the observation function, with the",
-        "observation-model parameters of each run's good fit). *role*: fitted; informed a fixed parameter (named;",
+        "observation-model parameters of each run's parameter set). *role*: fitted; informed a fixed parameter (named;",
         "never counted as held out); conflicting; or held out. *result*: **uninformative** when the model's 10-90 %",
         f"band spans more than a factor {UNINFORMATIVE_FACTOR:g} (or reaches zero) on a log scale, whatever else holds;",
         "otherwise *inside* (the band meets the observation: a point inside it, an interval overlapping it),",
@@ -305,11 +316,15 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
         lines += [
             "## Fitted parameters",
             "",
-            f"Fitted by {cal.method} on {cal.date}: {cal.budget} trials x {cal.runs_per_point} runs at {cal.agents} agents; "
-            f"best distance {cal.distance:.3g} (root mean square z-score over the fit targets); "
-            f"{len(cal.good_fits)} good fits (distance <= {cal.good_fit_distance:.3g}).",
+            f"Fitted by {cal.method} on {cal.date}: {_how_fitted(cal)}; "
+            + (
+                f"{len(cal.good_fits)} posterior draws; *point* is the posterior median."
+                if cal.posterior is not None
+                else f"best distance {cal.distance:.3g} (root mean square z-score over the fit targets); "
+                f"{len(cal.good_fits)} good fits (distance <= {cal.good_fit_distance:.3g})."
+            ),
             "",
-            "| parameter | best | median of good fits | 10-90 % of good fits | search range | prior |",
+            f"| parameter | point | median of {_sets(cal)} | 10-90 % of {_sets(cal)} | {'prior' if cal.posterior else 'search'} range | prior |",
             "|---|---|---|---|---|---|",
         ]
         for path, sp in cal.parameters.items():
@@ -341,7 +356,7 @@ def _markdown(scenario: Scenario, results: list[RunResult], rows: list[dict], cu
     ]
     if predictive:
         lines += [
-            "With parameter uncertainty (the validation runs, cycling through the good fits) the bands are wider:",
+            f"With parameter uncertainty (the validation runs, cycling through the {_sets(cal)}) the bands are wider:",
             "",
             *_stability_table(predictive),
             "",
@@ -426,6 +441,6 @@ def _plot_parameters(path: Path, scenario: Scenario) -> None:
     ax.set_yticks(range(len(cal.parameters)), list(cal.parameters), fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("position in the search range (log scale where searched on a log scale)")
-    ax.set_title("Fitted parameters: best (dot) and 10-90 % of good fits (bar)", fontsize=10)
+    ax.set_title(f"Fitted parameters: point (dot) and 10-90 % of {_sets(scenario.calibration)} (bar)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -13,6 +13,7 @@ from nbclient import NotebookClient
 from analysis.compare import compare, paired_differences
 from analysis.sensitivity import assumed_parameters, problem, scenario_at
 from sim.cli import main
+from sim.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS, small
 
 FAST = ["--agents", "3000", "--days", "95", "--quiet"]
@@ -70,7 +71,8 @@ def test_the_assumption_screen_covers_every_assumed_parameter_the_fit_leaves_and
     sources = {path: str((info.json_schema_extra or {}).get("source", "")) for path, info in iter_parameters()}
     assert len(assumed) > 50 and all("assumption" in sources[p].lower() for p in assumed)
     assert not set(assumed) & set(FREE_PARAMETERS) and not any(p.startswith("observation.") for p in assumed)
-    assert {"platform.real_name.credential_share", "platform.translation.quality"} <= set(assumed)
+    assert {"platform.real_name.credential_share", "platform.moderation.review_capacity"} <= set(assumed)
+    assert "platform.translation.quality" not in assumed  # screened once, now inferred (SCREENED_ASSUMPTIONS)
     prob = problem(assumed=assumed)
     for name, (lo, hi) in zip(prob["names"], prob["bounds"]):
         value = get_path(base, name)
@@ -155,3 +157,28 @@ def test_effect_says_raises_or_lowers_only_when_the_paired_band_excludes_zero():
     assert verb == "raises" and band["p10"] > 0
     assert effect(results, "base", "mixed", "m")[0] == "does not measurably change"
     assert effect({"base": base, "down": runs([0.0, 1.0, 2.0, 3.0, 4.0])}, "base", "down", "m")[0] == "lowers"
+
+
+@pytest.mark.parametrize("method", ["morris", "sobol"])
+def test_sensitivity_pairs_the_runs_of_a_trajectory_and_gives_each_trajectory_its_own_draws(monkeypatch, method):
+    """The points of a Morris trajectory (a Sobol base sample) share run indices, so each elementary effect is
+    a paired difference; trajectories use different runs, so with a posterior fit the indices average over
+    groups x runs posterior draws instead of the same two."""
+    from types import SimpleNamespace
+
+    import analysis.sensitivity as sensitivity
+
+    calls: list[int] = []
+
+    def fake_run(scenario, run):
+        calls.append(run)
+        return SimpleNamespace(metrics=dict.fromkeys(sensitivity.OUTPUTS, 1.0))
+
+    monkeypatch.setattr(sensitivity, "run_one", fake_run)
+    base = load_scenario(SCENARIOS / "historical_2025.yaml")
+    prob = problem()
+    X = sensitivity.sample(method, prob, 4, 0)
+    sensitivity.run_design(base, prob, X, 2, method=method)
+    size = sensitivity.group_size(method, prob)
+    assert len(X) == 4 * size and calls == [2 * (i // size) + k for i in range(len(X)) for k in range(2)]
+    assert len(set(calls)) == 8  # 4 groups x 2 runs: 8 posterior draws

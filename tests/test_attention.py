@@ -141,7 +141,8 @@ US_HEADLINES = ("peak_us_rednote_dau", "total_signups", "cross_cultural_ties", "
 
 @cache
 def headlines(agents: int, run: int) -> dict[str, float]:
-    scenario = small("historical_2025", agents=agents, days=DAYS)
+    # at the point estimate: the question is the agent count at fixed parameters, not the posterior's spread
+    scenario = small("historical_2025", agents=agents, days=DAYS, parameters="point")
     result = run_one(scenario, run)
     x, day = result.series, {d: scenario.day_of(dt.date(2025, 1, d)) for d in (13, 16)}
     g = growth(x["cn_hashtag_views"][day[13] - 12 :])

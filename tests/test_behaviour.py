@@ -1,7 +1,9 @@
 """Scientific behaviour: each policy lever moves the outcome the way the mechanisms say it should.
 
 Scenarios are compared with the same seeds (common random numbers), at a reduced size, over 120 days so
-that Day-90 retention is defined for the January cohorts. Each comparison averages two runs.
+that Day-90 retention is defined for the January cohorts. Each comparison averages two runs at the fit's
+point estimate (the posterior medians): these are statements about the rules at given parameters; what
+the posterior as a whole says about each policy is `compare`'s (README, "All shipped scenarios compared").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ AGENTS, DAYS, RUNS = 30_000, 120, 2
 
 @cache
 def results(name: str) -> tuple[RunResult, ...]:
-    scenario = small(name, agents=AGENTS, days=DAYS)
+    scenario = small(name, agents=AGENTS, days=DAYS, parameters="point")
     return tuple(run_one(scenario, run) for run in range(RUNS))
 
 

@@ -26,7 +26,7 @@ from sim.calibration import (
 from sim.cli import main
 from sim.observations import informed_parameters, rows
 from sim.params import observation_priors
-from sim.scenario import load_scenario, with_values
+from sim.scenario import get_path, load_scenario, with_values
 from tests.conftest import SCENARIOS, small
 
 SPLIT = dt.date(2025, 1, 16)
@@ -160,15 +160,15 @@ def test_historical_scenario_carries_its_fit_with_provenance():
     assert cal is not None and set(cal.parameters) == set(FREE_PARAMETERS)
     assert not set(cal.targets) & set(cal.held_out)
     for path, spread in cal.parameters.items():
-        section, key = path.split(".")
-        assert getattr(getattr(s, section), key) == pytest.approx(spread.best)
+        assert get_path(s, path) == pytest.approx(spread.best)
         assert spread.lower <= spread.p10 <= spread.median <= spread.p90 <= spread.upper
     assert len(cal.good_fits) >= 5 and cal.distance <= cal.good_fit_distance
 
 
 def test_calibrate_command_writes_a_usable_fit_with_priors_and_provenance(tmp_path):
     fit, report = tmp_path / "fit.yaml", tmp_path / "report"
-    args = [str(SCENARIOS / "historical_2025.yaml"), "--budget", "4", "--runs-per-point", "1", "--agents", "3000", "--quiet"]
+    args = [str(SCENARIOS / "historical_2025.yaml"), "--method", "search", "--budget", "4", "--runs-per-point", "1",
+            "--agents", "3000", "--quiet"]  # fmt: skip
     assert main(["calibrate", *args, "--fit-file", str(fit), "--report", str(report)]) == 0
     doc = yaml.safe_load(fit.read_text())
     cal = doc["calibration"]
@@ -200,8 +200,8 @@ def test_calibrate_command_writes_a_usable_fit_with_priors_and_provenance(tmp_pa
 
 def test_time_split_calibrate_and_validate_end_to_end(tmp_path):
     fit = tmp_path / "split.fit.yaml"
-    assert main(["calibrate", str(SCENARIOS / "historical_2025.yaml"), "--budget", "4", "--runs-per-point", "1",
-                 "--agents", "3000", "--fit-until", "2025-01-16", "--fit-file", str(fit),
+    assert main(["calibrate", str(SCENARIOS / "historical_2025.yaml"), "--method", "search", "--budget", "4",
+                 "--runs-per-point", "1", "--agents", "3000", "--fit-until", "2025-01-16", "--fit-file", str(fit),
                  "--report", str(tmp_path / "cal"), "--quiet"]) == 0  # fmt: skip
     doc = yaml.safe_load(fit.read_text())
     cal = doc["calibration"]
@@ -270,7 +270,7 @@ def test_calibrate_writes_a_candidate_beside_the_adopted_fit_and_says_how_to_ado
     shutil.copytree(SCENARIOS, tmp_path / "scenarios")
     adopted = tmp_path / "scenarios" / "fits" / "historical_2025.fit.yaml"
     before = adopted.read_text()
-    args = ["--budget", "2", "--runs-per-point", "1", "--agents", "2000", "--report", str(tmp_path / "report")]
+    args = ["--budget", "20", "--compare-models", "0", "--agents", "1000", "--serial", "--report", str(tmp_path / "report")]
     assert main(["calibrate", str(tmp_path / "scenarios" / "historical_2025.yaml"), *args]) == 0
     candidate = tmp_path / "scenarios" / "fits" / "historical_2025.candidate.fit.yaml"
     assert candidate.is_file() and adopted.read_text() == before  # the scenario's own fit is untouched

@@ -73,10 +73,11 @@ def test_creator_only_news_reaches_only_creators():
 def test_platform_levers_switch_on_their_dates():
     s = small()
     ps = build_platform_schedule(s)
+    quality = s.platform.translation.quality  # the fit's (translation quality has a prior)
     assert ps.translation_quality[day(s, "2025-01-18")] == 0 and ps.translation_quality[day(s, "2025-01-19")] == pytest.approx(
-        0.7
+        quality
     )
-    assert ps.grey_translation_quality[day(s, "2025-01-17")] == pytest.approx(0.7)
+    assert ps.grey_translation_quality[day(s, "2025-01-17")] == pytest.approx(quality)
     strict = build_platform_schedule(small("strict_real_name"))
     assert strict.real_name_sweep_day == day(s, "2025-01-20") and strict.verify_new_accounts[day(s, "2025-01-20")]
     assert not strict.verify_new_accounts[day(s, "2025-01-19")]

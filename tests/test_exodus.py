@@ -142,12 +142,15 @@ def test_plots_put_similarweb_on_the_models_scale():
 
 
 # --------------------------------------------------------------------------------------------------
-# The historical scenario as shipped (the fitted parameters): the shape of the exodus
+# The historical scenario as shipped (its posterior): the shape of the exodus in most posterior draws
 # --------------------------------------------------------------------------------------------------
 NEW_ACCOUNTS_BY_7_FEB = (0.6e6, 3.0e6)
 """Install sources: 'over 1.2 million' US downloads in the weeks to 8 Feb (seed 003; first installs per store
 account, so new accounts plus the few reinstalls trackers count), read as 1.2-1.5 M; the model's median of
 new US accounts from 11 Jan to 7 Feb must lie within a factor 2 of that reading."""
+DRAWS = 40
+"""Posterior draws (run r: draw r) at 20 000 agents: the statements below are about the posterior, so each
+says in what share of draws it holds; none of the post-peak magnitudes was fitted."""
 
 
 @pytest.fixture(scope="module")
@@ -155,26 +158,31 @@ def shipped() -> tuple:
     from sim.scenario import load_scenario
     from tests.conftest import SCENARIOS
 
-    s = load_scenario(SCENARIOS / "historical_2025.yaml", overrides={"agents": 100_000, "days": 60})
-    return s, [run_one(s, r) for r in range(3)]
+    s = load_scenario(SCENARIOS / "historical_2025.yaml", overrides={"agents": 20_000, "days": 60})
+    assert s.parameters == "posterior" and s.calibration.posterior is not None
+    return s, [run_one(s, r) for r in range(DRAWS)]
+
+
+def share(flags) -> float:
+    return float(np.mean(list(flags)))
 
 
 def test_the_shipped_history_peaks_in_the_surge_week_and_drops_within_days_of_tiktoks_return(shipped):
     s, results = shipped
     day = lambda month, d: s.day_of(s.start_date.replace(month=month, day=d))  # noqa: E731
-    for r in results:
-        dau = r.series["us_rednote_dau"]
-        assert day(1, 13) <= int(np.argmax(dau)) <= day(1, 19)  # the peak is in the week of 13-19 Jan
-        assert dau[day(1, 20)] < 0.8 * dau[day(1, 19)]  # the day after TikTok's return, use falls by a fifth or more
-        assert dau[day(1, 24)] < 0.6 * dau.max()  # and keeps falling: within five days, below 60 % of the peak
+    dau = [r.series["us_rednote_dau"] for r in results]
+    assert share(day(1, 13) <= int(np.argmax(x)) <= day(1, 19) for x in dau) >= 0.75  # the peak is in 13-19 Jan
+    # the day after TikTok's return, use falls by a fifth or more, and within five days below 60 % of the peak
+    assert share(x[day(1, 20)] < 0.8 * x[day(1, 19)] for x in dau) > 0.5
+    assert share(x[day(1, 24)] < 0.6 * x.max() for x in dau) > 0.5
 
 
 def test_the_shipped_history_loses_sign_ups_within_a_week_of_tiktoks_return_to_the_stores(shipped):
     s, results = shipped
     day = lambda month, d: s.day_of(s.start_date.replace(month=month, day=d))  # noqa: E731
-    before = sum(r.series["us_rednote_signups"][day(2, 6) : day(2, 12) + 1].sum() for r in results)
-    after = sum(r.series["us_rednote_signups"][day(2, 14) : day(2, 20) + 1].sum() for r in results)
-    assert after < 0.75 * before
+    before = [r.series["us_rednote_signups"][day(2, 6) : day(2, 12) + 1].sum() for r in results]
+    after = [r.series["us_rednote_signups"][day(2, 14) : day(2, 20) + 1].sum() for r in results]
+    assert share(a < 0.75 * b for a, b in zip(after, before)) > 0.5
 
 
 def test_the_shipped_history_makes_as_many_new_accounts_as_the_install_sources_allow(shipped):

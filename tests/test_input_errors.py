@@ -242,7 +242,10 @@ def test_a_model_too_big_for_memory_is_refused_with_the_largest_size_that_fits(t
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "--agents: 5,000,000 agents need about" in err and "the largest size that fits is about" in err
     fits = int(err.split("fits is about ")[1].split(" agents")[0].replace(",", ""))
-    assert memory.check_fits(fits, available=2 * 1024**3) is None and memory.check_fits(fits * 2, available=2 * 1024**3)
+    follows = memory.follows_per_agent(load_scenario(SCENARIOS / "no_ban.yaml"))  # the largest of the posterior's draws
+    assert follows > memory.DEFAULT_FOLLOWS_PER_AGENT
+    assert memory.check_fits(fits, available=2 * 1024**3, follows_each=follows) is None
+    assert memory.check_fits(fits * 2, available=2 * 1024**3, follows_each=follows)
     assert not (tmp_path / "o").exists()
 
 

@@ -31,7 +31,7 @@ def table() -> posterior.Table:
 def test_posterior_coverage_is_nominal_on_synthetic_data(table):
     """Simulation-based calibration: with truths drawn from the prior, the 50 % and 90 % credible intervals
     hold the truth at those rates (each parameter within 3.5 binomial standard errors; averaged over the
-    16 parameters within 0.04), while the posterior is narrower than the prior for the parameters the data
+    25 parameters within 0.04), while the posterior is narrower than the prior for the parameters the data
     inform (it is not the prior returned unchanged, which would cover trivially)."""
     cov = posterior.coverage(table, truths=TRUTHS, seed=1)  # at the width the fit uses
     h = cov.h
@@ -84,7 +84,9 @@ def overconfident_coverage(table, h_noise: float, h_kernel: float) -> float:
 def test_the_real_data_inform_peer_influence_and_the_checks_cover_every_target(table):
     post = posterior.infer(table)
     assert post.h >= 1 and post.ess >= posterior.MIN_ESS - 1e-6
-    assert post.contraction()["us_users.peer_influence"] > 0.2  # the surge's shape pins imitation down
+    # the data narrow peer influence even here (600 draws at 2 000 agents: a wide kernel, h about 14; the
+    # shipped fit, 9 000 draws at 20 000 agents, contracts it by 0.6); uniform weights would give exactly 0
+    assert post.contraction()["us_users.peer_influence"] > 0.05
     checks = posterior.predictive_checks(post)
     assert {c.target.name for c in checks} == {t.name for t in targets()}
     assert all(0 <= c.p_value <= 1 and c.p10 <= c.median <= c.p90 for c in checks)
@@ -222,6 +224,11 @@ def with_posterior(scenario, peer_values=(0.05, 0.2, 0.8)):
     return validate(doc, source="test posterior")
 
 
+def without_posterior(scenario):
+    """``scenario`` with its fit's posterior record removed: a point fit (`calibrate --method search`)."""
+    return scenario.model_copy(update={"calibration": scenario.calibration.model_copy(update={"posterior": None})})
+
+
 def test_run_r_uses_posterior_draw_r_mod_d_in_every_scenario_unless_point_is_asked():
     from sim.calibration import parameter_draw
     from sim.levers import set_levers
@@ -238,7 +245,7 @@ def test_run_r_uses_posterior_draw_r_mod_d_in_every_scenario_unless_point_is_ask
     doubled = set_levers(base, {"peer_influence_x": 2.0})
     assert parameter_draw(doubled, 1).us_users.peer_influence == 2 * base.us_users.peer_influence
     # a search fit (no posterior record) runs its point estimate, as before
-    assert parameter_draw(small(agents=1000), 1) == small(agents=1000)
+    assert parameter_draw(without_posterior(small(agents=1000)), 1) == without_posterior(small(agents=1000))
 
 
 def test_runs_differ_by_their_draws_and_paired_effects_report_the_probability_of_their_sign():
@@ -265,7 +272,7 @@ def test_the_validation_report_shows_a_posterior_fit_record():
     text = "\n".join(_posterior_section(cal))
     assert "## Posterior" in text and "| `us_users.peer_influence` | 0.80 | 0.490 | 0.900 |" in text
     assert "| dau_6jan | 0.750 |" in text and "contagion 0.600, broadcast 0.400" in text
-    assert _posterior_section(small(agents=1000).calibration) == []  # a search fit has no posterior section
+    assert _posterior_section(without_posterior(small(agents=1000)).calibration) == []  # a search fit has none
 
 
 def test_fit_runs_any_scenario_under_another_fit_file_and_bad_files_are_one_line_errors(tmp_path, capsys):
@@ -318,6 +325,11 @@ def test_a_time_split_posterior_infers_only_what_the_early_data_can_inform():
     post = posterior.infer(table, fit_until=split, min_ess=5)
     assert {t.name for t in post.fitted} == {t.name for t in fit_targets(split)} and all(t.date <= split for t in post.fitted)
     assert np.isfinite(post.z).all() and post.ess >= 5 - 1e-9
+    # the fit file says it is a time split, so `validate --time-split` accepts it and reports what was left out
+    checks, cov = posterior.predictive_checks(post, 0), posterior.coverage(table, split, truths=10)
+    cal = posterior.fit_document("historical_2025", post, checks, cov, 0, fit_until=split)["calibration"]
+    assert cal["fit_until"] == split.isoformat() and set(cal["targets"]) == {t.name for t in fit_targets(split)}
+    assert set(cal["not_fitted"]) == {"us_users.tiktok_return_rush", "us_users.join_displaced_rate"}
 
 
 @pytest.mark.parametrize(
@@ -325,7 +337,7 @@ def test_a_time_split_posterior_infers_only_what_the_early_data_can_inform():
     [
         (["--method", "posterior", "--budget", "5"], "argument --budget: a posterior needs at least 20 simulations (got 5)"),
         (["--method", "posterior", "--compare-models", "5"], "argument --compare-models: at least 20 simulations per model"),
-        (["--compare-models", "100"], "argument --compare-models: only with --method posterior"),
+        (["--method", "search", "--compare-models", "100"], "argument --compare-models: only with --method posterior"),
         (["--method", "bayes"], "argument --method: invalid choice: 'bayes'"),
     ],
 )

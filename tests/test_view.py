@@ -481,3 +481,19 @@ def test_panels_take_labels_and_colours_from_the_output_declarations():
             assert matches[0].color is None or line.get_color() == matches[0].color, label
     _, label = similarweb_dau_points(m.config)
     assert label in panels.us_rednote_figure(m).axes[0].get_legend_handles_labels()[1]
+
+
+def test_the_run_input_picks_the_posterior_draw_as_the_command_line_does():
+    """Run r of the view is run r of `python run.py`: the same posterior draw, and the header says which."""
+    from sim.calibration import parameter_draw
+
+    historical = load_scenario(SCENARIOS / "historical_2025.yaml")
+    third = ViewModel(agents=SMALL, run="3")
+    assert third.run_index == 3 and third.config.us_users.habit == parameter_draw(historical, 3).us_users.habit
+    assert third.config.us_users.habit != ViewModel(agents=SMALL).config.us_users.habit  # draw 0
+    assert f"posterior draw 3 of {len(historical.calibration.good_fits)}" in "\n".join(panels.headline(third))
+    bad = ViewModel(agents=SMALL, run="three")
+    assert bad.input_errors == [
+        "Run (posterior draw): 'three' is not allowed; give a whole number from 0 to 1,000,000 (blank = 0)"
+    ]
+    assert not bad.running

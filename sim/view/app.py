@@ -25,7 +25,7 @@ from sim.model import REPORTERS
 from sim.scenario import ScenarioError
 from sim.view import panels
 from sim.view.levers import AS_SCENARIO, LEVERS, load_base, scenario_choices
-from sim.view.model import ViewModel
+from sim.view.model import RUN_LABEL, ViewModel
 from sim.view.server import SCENARIO_ENV
 
 PLAY_INTERVAL_MS = 1  # Mesa's pause between played days (its default, 100 ms, would cap Play near 6 days/s)
@@ -57,7 +57,10 @@ def loadable_scenarios(extra: str | None = None) -> tuple[list[str], list[str]]:
 
 def model_params(choices: list[str], selected: str) -> dict:
     """SolaraViz inputs: the scenario picker, then one input per lever (blank = the scenario's value)."""
-    params: dict = {"scenario_file": {"type": "Select", "value": selected, "values": choices, "label": "Scenario"}}
+    params: dict = {
+        "scenario_file": {"type": "Select", "value": selected, "values": choices, "label": "Scenario"},
+        "run": {"type": "InputText", "value": "", "label": RUN_LABEL},
+    }
     for lever in LEVERS:
         if lever.choices:
             params[lever.name] = {"type": "Select", "value": AS_SCENARIO, "values": list(lever.choices), "label": lever.label}

@@ -31,9 +31,13 @@ RUN_SETTINGS = ("agents", "seed")  # levers the baseline shares with the run (th
 class ViewModel(MigrationModel):
     """A `MigrationModel` built from a scenario file name and the view's lever texts."""
 
-    def __init__(self, scenario_file: str = "historical_2025.yaml", scenario: object = None, **kwargs: str) -> None:
+    def __init__(
+        self, scenario_file: str = "historical_2025.yaml", scenario: object = None, run: str = "", **kwargs: str
+    ) -> None:
         """``kwargs``: the levers by name (`sim.view.levers.LEVERS`), as text; missing or blank = as in the
-        scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.)
+        scenario. (Mesa's SolaraViz accepts extra keywords only under the name ``kwargs``.) ``run``: the run
+        index as text (blank = 0); with a posterior fit, run r uses posterior draw r mod D, as run r of
+        ``python run.py`` does (`sim.calibration.parameter_draw`).
 
         ``scenario`` is Mesa's, not a scenario file: on Reset, Mesa >= 3.5's SolaraViz passes a fresh
         ``mesa.experimental.scenarios.Scenario`` without parameters. It carries nothing this model uses (the
@@ -53,7 +57,9 @@ class ViewModel(MigrationModel):
             self.input_errors, built = exc.messages, base
         except ScenarioError as exc:
             self.input_errors, built = [str(exc)], base
-        super().__init__(built)
+        index, run_error = parse_run(run)
+        self.input_errors += [run_error] if run_error else []
+        super().__init__(built, index)
         self.sample = NetworkSample.draw(self)
         self.baseline: MigrationModel | None = None  # the scenario as written at this size and seed, day by day
         if self.input_errors:
@@ -61,7 +67,7 @@ class ViewModel(MigrationModel):
         else:
             as_written = apply_levers(base, {k: v for k, v in kwargs.items() if k in RUN_SETTINGS})
             if as_written != built:  # the policy levers change something: run the scenario without them alongside
-                self.baseline = MigrationModel(as_written)
+                self.baseline = MigrationModel(as_written, index)
 
     @property
     def input_error(self) -> str | None:
@@ -78,6 +84,20 @@ class ViewModel(MigrationModel):
         super().step()
         if self.baseline is not None and self.baseline.running:
             self.baseline.step()
+
+
+MAX_RUN = 1_000_000
+RUN_LABEL = "Run (posterior draw)"
+
+
+def parse_run(text: str) -> tuple[int, str | None]:
+    """The run index typed in the view (blank = 0) and the message if it is not one."""
+    text = str(text).strip()
+    if not text:
+        return 0, None
+    if text.isdigit() and int(text) <= MAX_RUN:
+        return int(text), None
+    return 0, f"{RUN_LABEL}: {text!r} is not allowed; give a whole number from 0 to {MAX_RUN:,} (blank = 0)"
 
 
 def _parameterless_mesa_scenario(value: object) -> bool:

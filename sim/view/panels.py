@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
+from sim.calibration import parameter_source
 from sim.model import MigrationModel
 from sim.observations import similarweb_dau_points
 from sim.output import subplots
@@ -391,7 +392,8 @@ def headline(model) -> list[str]:
             f"Chinese users welcoming {100 * m['cn_welcoming_share']:.0f}%",
             f"- Model time {per_day:.0f} ms per day at {s.agents:,} agents (drawing the charts takes longer)",
         ]
-    return lines + ["", "**This run**", ""] + [f"- {line}" for line in describe(s)]
+    fitted = f"Fitted parameters: {parameter_source(s, model.run_index)}"
+    return lines + ["", "**This run**", ""] + [f"- {line}" for line in [*describe(s), fitted]]
 
 
 def _margins(fig: Figure) -> Figure:
