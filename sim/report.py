@@ -95,11 +95,20 @@ def page(title: str, subtitle: str, body: list[str]) -> str:
     )
 
 
-READ_BANDS = (
-    "Each number is the median across replicate runs, with the 10th and 90th percentiles in brackets: "
-    "the spread comes from the model's randomness (who meets whom, who decides what), not from "
-    "uncertainty in the parameters or the data."
-)
+def read_bands(scenario: Scenario) -> str:
+    """How to read a band: what its spread comes from (with a posterior fit, the parameters too)."""
+    from sim.calibration import parameter_source
+
+    head = "Each number is the median across replicate runs, with the 10th and 90th percentiles in brackets: "
+    if parameter_source(scenario, 0).startswith("posterior draw"):
+        return head + (
+            "the spread comes from the model's randomness (who meets whom, who decides what) and from what the "
+            "observations leave unknown about the fitted parameters: run r uses draw r of the fit's posterior."
+        )
+    return head + (
+        "the spread comes from the model's randomness (who meets whom, who decides what), not from "
+        "uncertainty in the parameters or the data."
+    )
 
 
 def run_report(folder: Path, scenario: Scenario, results: list[RunResult], summary: dict, extra: dict | None = None) -> str:
@@ -120,7 +129,7 @@ def run_report(folder: Path, scenario: Scenario, results: list[RunResult], summa
         caveat_box(summary.get("caveats", [])),
         data_and_projection(scenario),
         "<h2>Headline numbers</h2>",
-        f"<p>{READ_BANDS}</p>",
+        f"<p>{read_bands(scenario)}</p>",
         f"<table><tr><th>metric</th><th>median [10 %, 90 %]</th><th>meaning</th></tr>{''.join(rows)}</table>",
         "<h2>Figures</h2>",
         figure(plots / "us_rednote.png", "US users on RedNote",
@@ -215,7 +224,7 @@ def comparison_report(
         figure(Path(folder) / "compare_diff.png", "Paired differences",
                "each dot is the median paired difference, the bar the 10-90 % range across runs; the grey line is no effect."),
         "<h2>Levels</h2>",
-        f"<p>{READ_BANDS}</p>",
+        f"<p>{read_bands(scenarios[0])}</p>",
         f"<table>{head}{levels}</table>",
         figure(Path(folder) / "compare_dau.png", "US users on RedNote over time",
                "median and 10-90 % band of each scenario; dotted lines are the events of the first scenario."),

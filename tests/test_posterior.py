@@ -361,3 +361,13 @@ def test_point_and_a_bad_parameters_key(tmp_path, capsys):
     assert main([str(bad), *argv[1:], "--out", str(tmp_path / "o2")]) == 2
     line = one_error_line(capsys.readouterr().err)
     assert "parameters" in line and "posterior" in line and "point" in line and not (tmp_path / "o2").exists()
+
+
+def test_reports_say_where_their_bands_come_from():
+    """A report's bands carry the posterior's parameter uncertainty when the runs draw from it, and say so."""
+    from sim.report import read_bands
+
+    shipped = small(agents=1000)
+    assert "draw r of the fit's posterior" in read_bands(shipped)
+    assert "not from uncertainty in the parameters" in read_bands(shipped.model_copy(update={"parameters": "point"}))
+    assert "not from uncertainty in the parameters" in read_bands(without_posterior(shipped))
