@@ -410,22 +410,32 @@ def parameter_draw(scenario: Scenario, run: int) -> Scenario:
     run r of every scenario and every tool uses the same draw and the same random numbers, so paired
     differences carry parameter uncertainty. A fitted parameter the scenario sets to a value other than the
     fit's point estimate (a lever, a variant's own value) keeps that value."""
-    cal = scenario.calibration
-    if scenario.parameters != "posterior" or cal is None or cal.posterior is None or not cal.good_fits:
+    draws = posterior_draws(scenario)
+    if not draws:
         return scenario
-    draw = cal.good_fits[run % len(cal.good_fits)]
+    cal = scenario.calibration
+    draw = draws[run % len(draws)]
     return with_parameters(scenario, {p: v for p, v in draw.items() if get_path(scenario, p) == cal.parameters[p].best})
+
+
+def posterior_draws(scenario: Scenario) -> list[dict[str, float]]:
+    """The posterior draws runs of ``scenario`` take their fitted parameters from (run r: draw r mod D);
+    empty when it runs a point estimate (no posterior fit, or ``parameters: point``)."""
+    cal = scenario.calibration
+    if scenario.parameters != "posterior" or cal is None or cal.posterior is None:
+        return []
+    return cal.good_fits
 
 
 def parameter_source(scenario: Scenario, run: int) -> str:
     """Where run ``run``'s fitted parameters come from, in words (what the view and reports say)."""
-    cal = scenario.calibration
+    cal, draws = scenario.calibration, posterior_draws(scenario)
     if cal is None:
         return "the scenario's own values (no fit)"
-    if scenario.parameters != "posterior" or cal.posterior is None or not cal.good_fits:
+    if not draws:
         kind = "posterior medians" if cal.posterior is not None else "best fit"
         return f"the fit's point estimate ({kind})"
-    return f"posterior draw {run % len(cal.good_fits)} of {len(cal.good_fits)} (run {run})"
+    return f"posterior draw {run % len(draws)} of {len(draws)} (run {run})"
 
 
 def statistics(scenario: Scenario, runs: int, run_offset: int = 0) -> dict[str, list[float]]:

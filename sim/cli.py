@@ -316,12 +316,11 @@ def cmd_run(argv: Sequence[str]) -> int:
 
 def fitted_parameters(scenario, runs: int) -> str:
     """Which fitted parameters an ensemble of ``runs`` runs uses, in words."""
-    from sim.calibration import parameter_source
+    from sim.calibration import parameter_source, posterior_draws
 
-    first = parameter_source(scenario, 0)
-    if runs == 1 or not first.startswith("posterior draw"):
-        return first
-    n = len(scenario.calibration.good_fits)
+    n = len(posterior_draws(scenario))
+    if runs == 1 or not n:
+        return parameter_source(scenario, 0)
     return f"posterior draws 0-{min(runs, n) - 1} of {n}, one per run (--point: the posterior medians)"
 
 

@@ -33,10 +33,10 @@ def follows_per_agent(scenario: Any) -> float:
 def _us_following(scenario: Any) -> float:
     """The US mean following to budget for: with a posterior fit, the largest over its draws (each run
     builds the graph of its own draw, `sim.calibration.parameter_draw`)."""
-    value, cal = scenario.network.us_mean_following, scenario.calibration
-    if getattr(scenario, "parameters", "point") != "posterior" or cal is None or cal.posterior is None:
-        return value
-    return max([value, *(draw.get("network.us_mean_following", value) for draw in cal.good_fits)])
+    from sim.calibration import posterior_draws
+
+    value = scenario.network.us_mean_following
+    return max([value, *(draw.get("network.us_mean_following", value) for draw in posterior_draws(scenario))])
 
 
 def estimate_bytes(agents: int, follows_each: float = DEFAULT_FOLLOWS_PER_AGENT) -> int:

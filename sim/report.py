@@ -97,10 +97,10 @@ def page(title: str, subtitle: str, body: list[str]) -> str:
 
 def read_bands(scenario: Scenario) -> str:
     """How to read a band: what its spread comes from (with a posterior fit, the parameters too)."""
-    from sim.calibration import parameter_source
+    from sim.calibration import posterior_draws
 
     head = "Each number is the median across replicate runs, with the 10th and 90th percentiles in brackets: "
-    if parameter_source(scenario, 0).startswith("posterior draw"):
+    if posterior_draws(scenario):
         return head + (
             "the spread comes from the model's randomness (who meets whom, who decides what) and from what the "
             "observations leave unknown about the fitted parameters: run r uses draw r of the fit's posterior."

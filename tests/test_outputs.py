@@ -164,6 +164,7 @@ def test_summary_table_is_printed(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "peak US DAU" in printed and "Day-7 retention" in printed and str(tmp_path / "o") in printed
     assert "2 run(s)" in printed and " [" in printed  # bands are shown with more than one run
+    assert "fitted parameters     posterior draws 0-1 of 200, one per run" in printed  # which draws the runs used
 
 
 def test_default_number_of_runs_is_the_one_chosen_from_variance_stability():
