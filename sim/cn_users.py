@@ -111,7 +111,7 @@ CHUNK = 1 << 16
 """Float sums over users are added in fixed chunks of rows, in chunk order: the same for any thread count."""
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _attention_and_views(
     key, active_u, daily_use, aware, curious, signal, exposure, salience, trend_rate, peer, curiosity_decay, signal_decay,
     openness, visibility, when_curious, from_feed, draw_views, active, views, sought,
@@ -123,7 +123,7 @@ def _attention_and_views(
     rows (the hashtag-views proxy)."""
     k0, k1, day1 = key
     n = active.size
-    for c in range(sought.size):
+    for c in nb.prange(sought.size):
         total = 0.0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             on = active_u[i] < daily_use[i]

@@ -7,6 +7,8 @@ callback as each finishes):
   - Dask distributed: a ``LocalCluster`` of N worker processes (``--workers N``), or an existing
     cluster (``--scheduler tcp://HOST:PORT``); the ``sim`` package must be importable on the workers.
 A job's result depends only on the job (seeds are part of it), so every back end gives identical numbers.
+Jobs in worker processes run their compiled kernels on one thread (the workers already share the cores);
+a serial run uses every core in its kernels. Kernels give the same numbers on any number of threads.
 
 Local worker processes watch their parent and exit within a second of its death (even by SIGKILL), so
 neither they nor multiprocessing's resource tracker (which exits when they do) outlive it.
@@ -14,6 +16,7 @@ neither they nor multiprocessing's resource tracker (which exits when they do) o
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
@@ -39,6 +42,15 @@ def _watch_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _on_one_thread(fn: Callable[[Any], Any], job: Any) -> Any:
+    """``fn(job)`` in a worker, its compiled kernels on one thread: as many workers as cores already share them
+    (numba's setting is per calling thread, so this also holds for a Dask worker's task threads)."""
+    import numba
+
+    numba.set_num_threads(1)
+    return fn(job)
 
 
 class Executor:
@@ -83,7 +95,7 @@ class Executor:
             from distributed import as_completed as dask_completed
 
             client = self._dask()
-            futures = client.map(fn, jobs, pure=False)
+            futures = client.map(functools.partial(_on_one_thread, fn), jobs, pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
             for future in dask_completed(futures):
                 i = index[future.key]
@@ -98,7 +110,7 @@ class Executor:
                     on_result(i, results[i])
             return results
         pool = self._processes()
-        futures = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
+        futures = {pool.submit(_on_one_thread, fn, job): i for i, job in enumerate(jobs)}
         for future in as_completed(futures):
             i = futures[future]
             results[i] = future.result()

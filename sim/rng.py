@@ -49,10 +49,10 @@ _MASK32, _S32, _S1, _ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(1), n
 ROUNDS = 10
 LIMIT = 1 << 32  # every counter word is 32 bits
 PARALLEL_MIN = 1 << 62
-"""``parallel=None`` draws on threads from this many draws on: never by default. On the 2-core virtual
-machines this project is developed on, thread wake-ups inside a model day cost more than they save (a
-200 000-agent run took 1.9x as long with two numba threads); ensembles use the cores through processes.
-Results are the same either way."""
+"""``parallel=None`` draws on threads from this many draws on: never by default. The model's daily passes
+run on threads (`sim.us_users`, `sim.cn_users`), but the bulk draws on two threads were no faster inside
+a model day on the 2-core machines this project is developed on (1 000 000 agents x 90 days: 9.9 s with
+them on one thread, 10.1 s on two). Results are the same either way."""
 POISSON_TAIL_SDS = 9.0
 """Inverse-transform Poisson starts summing at lam - 9 sd: the mass below, < exp(-81/2) ~ 2.6e-18 by the
 Chernoff bound, is under the resolution of a 53-bit uniform (1.1e-16)."""

@@ -243,7 +243,7 @@ def draw_topics(u: np.ndarray, topic_cdf: np.ndarray) -> np.ndarray:
 JOINED, BLOCKED_AT_SIGNUP, RETURNED = 1, 2, 3  # `_sign_ups_and_returns` outcome codes (0: nothing)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _sign_ups_and_returns(
     join_u, verify_key, exposures, join_signal, signal_decay, rates, threshold_on, return_base, return_multiplier,
     dormant_return, salience, creator_salience, tiktok_up, rednote, in_store, verify, friction,
@@ -256,7 +256,7 @@ def _sign_ups_and_returns(
     slot 0, drawn for everyone in one vectorised pass: most users have no account) deciding a sign-up
     (then ``us.verify`` slot 0 if verification applies) or, with a dormant account, a return."""
     base, salience_rate, displaced_rate, peer = rates
-    for i in range(state.size):
+    for i in nb.prange(state.size):
         exposure = exposures[i]
         works = tiktok_up * tiktok_installed[i]
         sal = creator_salience if is_creator[i] else salience
@@ -283,7 +283,7 @@ def _sign_ups_and_returns(
                 outcome[i] = RETURNED
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _apps(
     key, tiktok_installed, tiktok_active, other_active, other_used, uses_today, tiktok_propensity, device_churn, reinstall,
     in_store, use_up, rush, displacement, join_other, other_lapse, other_follows_tiktok, other_up,
@@ -293,7 +293,7 @@ def _apps(
     less by those who opened RedNote: displacement); the other app is joined or left (slot 2) and, if it
     went dark with TikTok, opened when it works (slot 3)."""
     k0, k1, day1 = key
-    for i in range(tiktok_installed.size):
+    for i in nb.prange(tiktok_installed.size):
         u = draw(k0, k1, day1, i, 0)
         if tiktok_installed[i]:
             tiktok_installed[i] = u >= device_churn

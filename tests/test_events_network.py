@@ -156,17 +156,28 @@ def test_communities_are_contiguous_blocks_holding_the_within_share_of_follows()
     assert ((none.row * n_comm // n) == (none.col * n_comm // n)).mean() < 0.02
 
 
-@pytest.mark.parametrize("threads", [2, 3])
-def test_threaded_matvec_is_bit_identical_to_one_thread(monkeypatch, threads):
-    g = network.follow_graph(20_000, 20, np.random.default_rng(4))
-    x = np.random.default_rng(5).random(20_000).astype(np.float32)
-    monkeypatch.setattr(network, "PARALLEL_MIN_EDGES", 0)
-    monkeypatch.setattr(network, "MATVEC_THREADS", threads)
-    monkeypatch.setattr(network, "_POOL", None)
-    got = network.matvec(g, x)
-    assert got.dtype == np.float32 and np.array_equal(got, g @ x)
-    rows = np.flatnonzero(x < 0.1)  # a row slice, as for active users' friends
-    assert np.array_equal(network.matvec(g[rows], x), g[rows] @ x)
+def test_graph_and_exposure_are_the_same_to_the_bit_on_one_and_on_several_threads():
+    """One thread takes scipy's product, several a compiled loop over rows: the same float32 sums."""
+    import numba
+
+    threads = min(2, numba.config.NUMBA_NUM_THREADS)
+    if threads < 2:
+        pytest.skip("numba has a single thread here")
+    before = numba.get_num_threads()
+    signal = np.random.default_rng(5).random(20_000).astype(np.float32)
+    results = []
+    try:
+        for t in (1, threads):
+            numba.set_num_threads(t)
+            g = network.follow_graph(20_000, 20, np.random.default_rng(4))
+            results.append((g, network.exposure(g, signal, network.out_degree(g))))
+    finally:
+        numba.set_num_threads(before)
+    (g1, e1), (g2, e2) = results
+    assert np.array_equal(g1.indptr, g2.indptr) and np.array_equal(g1.indices, g2.indices)
+    assert e1.dtype == e2.dtype == np.float32 and np.array_equal(e1, e2)
+    degree = network.out_degree(g1)
+    assert np.array_equal(e1, np.divide(g1 @ signal, degree, out=np.zeros_like(e1), where=degree > 0))
 
 
 def test_complete_graph_and_its_size_limit():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
+from sim.cn_users import CHUNK
 from sim.model import MigrationModel
 from sim.us_users import STATE_NAMES
 from tests.conftest import SCENARIOS, small
@@ -94,6 +95,29 @@ def test_same_seed_gives_identical_timeseries_and_other_seed_differs(tmp_path, c
     assert main([*args, "--seed", "99", "--out", str(tmp_path / "c")]) == 0
     a, b, c = (read(tmp_path / x / "timeseries.csv") for x in "abc")
     assert a == b and a != c
+
+
+def test_a_run_is_the_same_to_the_bit_on_one_and_on_two_kernel_threads():
+    """Every compiled daily pass splits users across threads; large enough for two chunks of Chinese users."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread here")
+    before, runs = numba.get_num_threads(), []
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            model = MigrationModel(small(agents=340_000, days=15))
+            model.run()
+            runs.append(model)
+    finally:
+        numba.set_num_threads(before)
+    one, two = runs
+    assert one.cn.n > 2 * CHUNK  # three chunks of rows
+    assert one.datacollector.get_model_vars_dataframe().equals(two.datacollector.get_model_vars_dataframe())
+    assert json.dumps(one.run_metrics()) == json.dumps(two.run_metrics())
+    for a, b in ((one.us.state, two.us.state), (one.cn.attitude, two.cn.attitude), (one.us.join_signal, two.us.join_signal)):
+        assert np.array_equal(a, b)
 
 
 def test_serial_processes_and_dask_give_identical_runs():
