@@ -601,8 +601,9 @@ class UsUsers:
         followers into the memories that enter tomorrow's utility. Only rows with a memory or news are
         touched: for everyone else the memories stay 0, exactly as in a full pass."""
         keep = self.memory_decay
-        news = np.flatnonzero((replies_real != 0) | (moderation_events != 0))
-        rows = np.union1d(self.remembering, news)
+        touched = (replies_real != 0) | (moderation_events != 0)
+        touched[self.remembering] = True
+        rows = np.flatnonzero(touched)  # sorted, as np.union1d(remembering, news) (which sorts: ~10x slower)
         self.engagement[rows] = (keep * self.engagement[rows] + (1.0 - keep) * replies_real[rows]).astype(np.float32)
         self.moderation[rows] = (keep * self.moderation[rows] + (1.0 - keep) * moderation_events[rows]).astype(np.float32)
         self.remembering = rows[(self.engagement[rows] != 0) | (self.moderation[rows] != 0)]
@@ -610,8 +611,9 @@ class UsUsers:
 
     # ----------------------------------------------------------------------------------------------
     def counts(self) -> np.ndarray:
-        """Agents per RedNote state (index = state code)."""
-        return np.bincount(self.state, minlength=len(STATE_NAMES))
+        """Agents per RedNote state (index = state code); one comparison per state (a bincount of int8 casts
+        every row to int64 first: ~10x slower)."""
+        return np.array([np.count_nonzero(self.state == code) for code in range(len(STATE_NAMES))])
 
     def measure(self, today: Day) -> dict[str, float]:
         """Today's agent-level values of `OUTPUTS`; also counts the retention cohorts. Retention is defined
