@@ -2,6 +2,7 @@
 
     python benchmarks/bench_scale.py [--sizes 100000 1000000 10000000] [--days 180] [--oracle 20000]
                                      [--before REF [--repeat 3]]
+    python benchmarks/bench_scale.py --targets REF [--big]
 
 Prints a Markdown table of wall time (graph building and data collection included; writing output
 files excluded), agent-days per second, peak memory (max RSS of the process) and the time of each stage
@@ -12,6 +13,11 @@ on the same machine: REF is checked out into a temporary git worktree, and for e
 models run one after the other, ``--repeat`` times, alternating, so both see the same machine state;
 the table gives the medians and the ratio. Compiled kernels are warmed up (compiled and cached) before
 timing. Machines of the same kind differ by about 2x, so only ratios from one such run compare.
+
+``--targets REF`` measures every speed target of issue 13 in one run, against revision REF where the
+target is a ratio: 1 000 000 agents x 180 days (3x REF, within 1 GB; ``--big`` adds 10 000 000, 3x REF
+within 8 GB: ~8 min), the one-object-per-agent oracle at 20 000 agents (150x slower than the model), one
+200 000-agent historical run (under 1.5 s) and the default 15-run command as a whole process (under 12 s).
 """
 
 from __future__ import annotations
@@ -46,23 +52,29 @@ def measure(agents: int, days: int, root: Path = ROOT) -> dict:
             "stages": model.stage_seconds}  # fmt: skip
 
 
-def oracle_ratio(agents: int, days: int) -> str:
-    """Wall time of tests/oracle_model.py (one Mesa agent object per user) against MigrationModel."""
+def oracle_seconds(agents: int, days: int) -> tuple[float, float]:
+    """Wall times of MigrationModel and of tests/oracle_model.py (one Mesa agent object per user)."""
     sys.path.insert(0, str(ROOT))
     from sim.model import MigrationModel
     from sim.scenario import load_scenario
     from tests.oracle_model import OracleModel
 
     scenario = load_scenario(ROOT / "scenarios" / "historical_2025.yaml", overrides={"agents": agents, "days": days})
-    times = {}
-    for name, cls in (("vectorized", MigrationModel), ("object oracle", OracleModel)):
+    warm_up = load_scenario(ROOT / "scenarios" / "historical_2025.yaml", overrides={"agents": agents, "days": 5})
+    MigrationModel(warm_up).run()  # compile (or load) the kernels first
+    times = []
+    for cls in (MigrationModel, OracleModel):
         started = time.perf_counter()
         cls(scenario).run()
-        times[name] = time.perf_counter() - started
-    ratio = times["object oracle"] / times["vectorized"]
+        times.append(time.perf_counter() - started)
+    return times[0], times[1]
+
+
+def oracle_ratio(agents: int, days: int) -> str:
+    model, oracle = oracle_seconds(agents, days)
     return (
-        f"{agents:,} agents x {days} days: vectorized {times['vectorized']:.2f} s, one object per agent "
-        f"{times['object oracle']:.1f} s: {ratio:.0f}x faster\n"
+        f"{agents:,} agents x {days} days: vectorized {model:.2f} s, one object per agent "
+        f"{oracle:.1f} s: {oracle / model:.0f}x faster\n"
     )
 
 
@@ -115,6 +127,55 @@ def side_by_side(ref: str, sizes: list[int], days: int, repeat: int) -> int:
     return 0
 
 
+def command_seconds(root: Path, args: list[str]) -> float:
+    """Wall time of ``python run.py ARGS`` of the tree ``root``, as a whole process, outputs in a fresh folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(root / "run.py"), *args, "--out", str(Path(tmp) / "out"), "--quiet"],
+                       cwd=root, check=True, capture_output=True)  # fmt: skip
+        return time.perf_counter() - started
+
+
+def targets(ref: str, big: bool) -> int:
+    """Issue 13's targets, each measured once (the model runs alternate with REF's), as a Markdown table."""
+    rows = []
+
+    def ratio(size: int, factor: float, memory_gb: float, before: Path) -> None:
+        old, new = child(size, 180, before), child(size, 180)
+        if old and new:
+            rows.append((f"{size:,} agents x 180 days", f">= {factor:.0f}x {ref}, <= {memory_gb:g} GB",
+                         f"{old['wall_s']:.1f} s -> {new['wall_s']:.1f} s: {old['wall_s'] / new['wall_s']:.2f}x, "
+                         f"{new['peak_gb']:.2f} GB", old["wall_s"] / new["wall_s"] >= factor and new["peak_gb"] <= memory_gb))  # fmt: skip
+
+    with tempfile.TemporaryDirectory() as tmp:
+        before = Path(tmp) / "before"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), ref], check=True, capture_output=True)
+        try:
+            for root in (before, ROOT):  # warm-up: compile and cache any kernels
+                child(20_000, 5, root)
+            ratio(1_000_000, 3, 1, before)
+            if big:
+                ratio(10_000_000, 3, 8, before)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], capture_output=True)
+    model, oracle = oracle_seconds(20_000, 180)
+    rows.append(("one Python object per agent (Mesa oracle), 20 000 agents", ">= 150x slower than the model",
+                 f"{oracle:.1f} s against {model:.2f} s: {oracle / model:.0f}x", oracle / model >= 150))  # fmt: skip
+    single = child(200_000, 180)
+    if single:
+        rows.append(
+            ("one historical run, 200 000 agents (model)", "< 1.5 s", f"{single['wall_s']:.2f} s", single["wall_s"] < 1.5)
+        )
+    default = command_seconds(ROOT, [str(ROOT / "scenarios" / "historical_2025.yaml")])
+    rows.append(
+        ("`python run.py scenarios/historical_2025.yaml` (15 runs), whole process", "< 12 s", f"{default:.1f} s", default < 12)
+    )
+    print("| what | target | measured | met |\n|---|---|---|---|")
+    for what, target, measured, met in rows:
+        print(f"| {what} | {target} | {measured} | {'yes' if met else 'no'} |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
@@ -122,6 +183,8 @@ def main() -> int:
     parser.add_argument("--oracle", type=int, help="also time the one-object-per-agent Mesa oracle at this size")
     parser.add_argument("--before", metavar="REF", help="also time git revision REF, alternating with this tree")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size and tree with --before (default 3)")
+    parser.add_argument("--targets", metavar="REF", help="measure issue 13's targets, ratios against git revision REF")
+    parser.add_argument("--big", action="store_true", help="with --targets: also 10 000 000 agents (~8 min)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -130,12 +193,17 @@ def main() -> int:
         return 0
     if args.repeat < 1:
         parser.error(f"argument --repeat: must be at least 1 (got {args.repeat})")
-    if args.before:
+    for option, ref in (("--before", args.before), ("--targets", args.targets)):
+        if ref is None:
+            continue
         known = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{args.before}^{{commit}}"], capture_output=True
+            ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True
         )
         if known.returncode != 0:
-            parser.error(f"argument --before: {args.before!r} is not a commit of {ROOT} (a hash, tag or branch)")
+            parser.error(f"argument {option}: {ref!r} is not a commit of {ROOT} (a hash, tag or branch)")
+    if args.targets:
+        return targets(args.targets, args.big)
+    if args.before:
         return side_by_side(args.before, args.sizes, args.days, args.repeat)
     if args.oracle:
         print(oracle_ratio(args.oracle, args.days))

@@ -279,3 +279,14 @@ def test_a_shipped_scenario_copied_elsewhere_still_finds_what_it_extends(tmp_pat
     (tmp_path / "other.yaml").write_text("extends: no_such_parent.yaml\nname: other\n")
     with pytest.raises(ScenarioError, match="extends"):
         load_scenario(tmp_path / "other.yaml")
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [(["--targets", "no-such-revision"], "--targets: 'no-such-revision' is not a commit"),
+     (["--before", "no-such-revision"], "--before: 'no-such-revision' is not a commit"),
+     (["--before", "HEAD", "--repeat", "0"], "--repeat: must be at least 1")],
+)  # fmt: skip
+def test_the_benchmark_refuses_a_revision_it_cannot_find_with_exit_2(args, expected):
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), *args], capture_output=True, text=True)
+    assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
