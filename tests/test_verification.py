@@ -10,7 +10,7 @@ import pytest
 
 from sim.cli import main
 from sim.cn_users import CHUNK
-from sim.model import MigrationModel
+from sim.model import THREADS_MIN_AGENTS, MigrationModel
 from sim.us_users import STATE_NAMES
 from tests.conftest import SCENARIOS, small
 
@@ -113,11 +113,21 @@ def test_a_run_is_the_same_to_the_bit_on_one_and_on_two_kernel_threads():
     finally:
         numba.set_num_threads(before)
     one, two = runs
-    assert one.cn.n > 2 * CHUNK  # three chunks of rows
+    assert (one.threads, two.threads) == (1, 2) and one.cn.n > 2 * CHUNK  # three chunks of rows
     assert one.datacollector.get_model_vars_dataframe().equals(two.datacollector.get_model_vars_dataframe())
     assert json.dumps(one.run_metrics()) == json.dumps(two.run_metrics())
     for a, b in ((one.us.state, two.us.state), (one.cn.attitude, two.cn.attitude), (one.us.join_signal, two.us.join_signal)):
         assert np.array_equal(a, b)
+
+
+def test_small_runs_keep_their_kernels_on_one_thread_and_leave_the_callers_setting_alone():
+    import numba
+
+    before = numba.get_num_threads()
+    small_model = MigrationModel(small(agents=5000, days=3))
+    small_model.run()
+    assert small_model.threads == 1 and numba.get_num_threads() == before
+    assert MigrationModel(small(agents=THREADS_MIN_AGENTS, days=3)).threads == before
 
 
 def test_serial_processes_and_dask_give_identical_runs():
