@@ -191,6 +191,8 @@ def main() -> int:
     if args.child:
         print(json.dumps(measure(args.child, args.days, args.root)))
         return 0
+    if args.big and not args.targets:
+        parser.error("argument --big: only with --targets REF")
     if args.repeat < 1:
         parser.error(f"argument --repeat: must be at least 1 (got {args.repeat})")
     for option, ref in (("--before", args.before), ("--targets", args.targets)):

@@ -285,7 +285,8 @@ def test_a_shipped_scenario_copied_elsewhere_still_finds_what_it_extends(tmp_pat
     "args, expected",
     [(["--targets", "no-such-revision"], "--targets: 'no-such-revision' is not a commit"),
      (["--before", "no-such-revision"], "--before: 'no-such-revision' is not a commit"),
-     (["--before", "HEAD", "--repeat", "0"], "--repeat: must be at least 1")],
+     (["--before", "HEAD", "--repeat", "0"], "--repeat: must be at least 1"),
+     (["--big"], "--big: only with --targets REF")],
 )  # fmt: skip
 def test_the_benchmark_refuses_a_revision_it_cannot_find_with_exit_2(args, expected):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), *args], capture_output=True, text=True)

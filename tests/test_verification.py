@@ -130,6 +130,23 @@ def test_small_runs_keep_their_kernels_on_one_thread_and_leave_the_callers_setti
     assert MigrationModel(small(agents=THREADS_MIN_AGENTS, days=3)).threads == before
 
 
+def kernel_threads_of_a_job(job: int) -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+def test_worker_processes_run_kernels_on_one_thread_and_a_serial_run_on_the_callers():
+    import numba
+
+    from sim.executor import Executor
+
+    with Executor(processes=2) as ex:
+        assert ex.map(kernel_threads_of_a_job, range(4)) == [1, 1, 1, 1]
+    with Executor(processes=1) as ex:
+        assert ex.map(kernel_threads_of_a_job, range(2)) == [numba.get_num_threads()] * 2
+
+
 def test_serial_processes_and_dask_give_identical_runs():
     from sim.ensemble import run_ensemble
     from sim.executor import Executor
