@@ -94,6 +94,24 @@ def test_follow_graph_has_no_self_loops_or_duplicates_and_about_the_right_degree
     assert 0.6 * k < g.nnz / n <= 1.05 * k  # duplicates removed: a little under the nominal mean
 
 
+def test_rows_are_the_sorted_unique_targets_without_the_user_on_short_and_long_rows():
+    """`_csr_from_rows` keeps, per row, exactly ``np.unique`` of the drawn targets minus the user itself,
+    whether the row is sorted by insertion (short) or by numba's sort (longer than `SHORT_ROW`)."""
+    rng = np.random.default_rng(5)
+    n = 400
+    degree = rng.choice([0, 1, 3, 16, network.SHORT_ROW, network.SHORT_ROW + 1, 300], n)
+    drawn = [rng.integers(0, 40 if i % 3 else n, d).astype(np.int32) for i, d in enumerate(degree)]  # many repeats
+
+    def fill(offsets, dst):
+        for i in range(n):
+            dst[offsets[i] : offsets[i + 1]] = drawn[i]
+
+    g = network._csr_from_rows(degree, fill)
+    for i in range(n):
+        expected = np.unique(drawn[i])
+        assert np.array_equal(g.indices[g.indptr[i] : g.indptr[i + 1]], expected[expected != i])
+
+
 def test_communities_graph_is_clustered_with_a_heavy_tail_of_followers():
     import networkx as nx
 
