@@ -198,6 +198,33 @@ def test_graph_and_exposure_are_the_same_to_the_bit_on_one_and_on_several_thread
     assert np.array_equal(e1, np.divide(g1 @ signal, degree, out=np.zeros_like(e1), where=degree > 0))
 
 
+@pytest.mark.parametrize("n", [1, 2, 101])
+def test_compiled_exposure_equals_scipys_with_an_odd_last_row_and_empty_rows_in_each_place_of_a_pair(n: int):
+    """The compiled loop takes rows two at a time: a last row without a partner and rows that follow nobody
+    (first or second of a pair, or both) still get exactly scipy's float32 mean."""
+    import numba
+    import scipy.sparse as sp
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread here")
+    rng = np.random.default_rng(n)
+    dense = (rng.random((n, n)) < 0.3).astype(np.float32)
+    dense[[i for i in (0, 3, 4, 5) if i < n - 1]] = 0  # empty: first of a pair, second, a whole pair
+    dense[n - 1, 0] = 1.0  # the last row, without a partner when n is odd, follows someone
+    if n > 10:
+        dense[7, :] = 1.0  # a long row beside a short one
+    graph = sp.csr_matrix(dense)
+    signal = rng.random(n).astype(np.float32)
+    degree = network.out_degree(graph)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        got = network.exposure(graph, signal, degree)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(got, np.divide(graph @ signal, degree, out=np.zeros(n, np.float32), where=degree > 0))
+
+
 def test_complete_graph_and_its_size_limit():
     g = network.follow_graph(50, 0, np.random.default_rng(0), kind="complete")
     assert g.nnz == 50 * 49
