@@ -482,7 +482,7 @@ class UsUsers:
         )  # fmt: skip
         self.join_signal = new_signal
         self.expected_signups = float(newly.sum(dtype=np.float64))
-        changed = np.flatnonzero(outcome)
+        changed = np.flatnonzero(outcome.view(np.bool_))  # the same rows; numpy's nonzero of bytes is ~10x faster
         joins = changed[outcome[changed] == JOINED]
         self.blocked_today = changed[outcome[changed] == BLOCKED_AT_SIGNUP]
         arrivals = changed[outcome[changed] != BLOCKED_AT_SIGNUP]  # new and returning members
@@ -607,7 +607,7 @@ class UsUsers:
         self.engagement[rows] = (keep * self.engagement[rows] + (1.0 - keep) * replies_real[rows]).astype(np.float32)
         self.moderation[rows] = (keep * self.moderation[rows] + (1.0 - keep) * moderation_events[rows]).astype(np.float32)
         self.remembering = rows[(self.engagement[rows] != 0) | (self.moderation[rows] != 0)]
-        self.cn_followers += new_cn_followers.astype(np.int32)
+        np.add(self.cn_followers, new_cn_followers, out=self.cn_followers, casting="unsafe")  # counts: exact in int32
 
     # ----------------------------------------------------------------------------------------------
     def counts(self) -> np.ndarray:
