@@ -164,10 +164,51 @@ def drift_attitude(
     openness: np.ndarray,
     feed_share: float,
 ) -> np.ndarray:
-    """Warmer with good exchanges, colder with hostile ones and with feed dilution beyond tolerance."""
-    dilution = p.dilution_gain * max(0.0, feed_share - p.dilution_tolerance) * (1.0 - openness) * active
-    new = attitude + p.warmth_gain * welcomes - p.hostility_gain * hostile - dilution
-    return np.clip(new, -1.0, 1.0).astype(np.float32)
+    """Warmer with good exchanges, colder with hostile ones and with feed dilution beyond tolerance
+    (`drifted_of`, `diluted_of` with this scenario's gains)."""
+    dilution = diluted_of(dilution_rate(p, feed_share), np.asarray(openness, np.float32), active)
+    return drifted_of(attitude, welcomes, hostile, dilution, p.warmth_gain, p.hostility_gain).astype(np.float32)
+
+
+def dilution_rate(p: CnParams, feed_share: float) -> float:
+    """Today's attitude loss of a fully closed, active user: the foreign share of the feed beyond tolerance."""
+    return p.dilution_gain * max(0.0, feed_share - p.dilution_tolerance)
+
+
+def _diluted(rate, openness, active):
+    """Attitude lost to today's dilution: ``rate`` for a closed active user, less the more open (float32)."""
+    return rate * (np.float32(1.0) - openness) * np.float32(active)
+
+
+def _drifted(attitude, welcomes, hostile, dilution, warmth_gain, hostility_gain):
+    """Tomorrow's attitude: up ``warmth_gain`` per welcoming exchange, down ``hostility_gain`` per hostile
+    reaction and by ``dilution``, kept in [-1, 1]."""
+    return min(max(attitude + warmth_gain * welcomes - hostility_gain * hostile - dilution, -1.0), 1.0)
+
+
+# compiled twice from the one definition: inlined into `_drift_rows`, and as ufuncs for arrays
+diluted_one, drifted_one = nb.njit(inline="always", cache=True)(_diluted), nb.njit(inline="always", cache=True)(_drifted)
+diluted_of = nb.vectorize(["float32(float32, float32, boolean)"], cache=True)(_diluted)
+drifted_of = nb.vectorize(["float64(" + ", ".join(["float64"] * 6) + ")"], cache=True)(_drifted)
+
+
+@nb.njit(cache=True)
+def _drift_rows(
+    rows, viewer, welcome, hostile, attitude, openness, active, rate, warmth_gain, hostility_gain
+):  # pragma: no cover - compiled
+    """`drift_attitude` of ``rows`` (sorted), in place; ``viewer`` (sorted, each one of ``rows``) has one row
+    per view, ``welcome`` / ``hostile`` whether that view was answered so."""
+    rate32, j = np.float32(rate), 0
+    for r in range(rows.size):
+        i, welcomes, hostiles = rows[r], 0, 0
+        while j < viewer.size and viewer[j] == i:
+            welcomes += welcome[j]
+            hostiles += hostile[j]
+            j += 1
+        dilution = np.float64(diluted_one(rate32, openness[i], active[i]))
+        attitude[i] = np.float32(
+            drifted_one(np.float64(attitude[i]), float(welcomes), float(hostiles), dilution, warmth_gain, hostility_gain)
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -325,10 +366,9 @@ class CnUsers:
         if not self.mech.attitude_drift:
             return
         rows = on if feed_share > p.dilution_tolerance else viewer[np.flatnonzero(np.diff(viewer, prepend=-1))]  # sorted
-        at = np.searchsorted(rows, viewer)
-        self.attitude[rows] = drift_attitude(
-            p, self.attitude[rows], np.bincount(at, welcome, rows.size), np.bincount(at, hostile, rows.size),
-            self.active[rows], self.openness[rows], feed_share,
+        _drift_rows(
+            rows, viewer, welcome, hostile, self.attitude, self.openness, self.active, dilution_rate(p, feed_share),
+            p.warmth_gain, p.hostility_gain,
         )  # fmt: skip
 
     def measure(self, today: Day) -> dict[str, float]:

@@ -216,6 +216,35 @@ def test_view_rate_and_attitude_drift_match_loop():
         assert new[i] == pytest.approx(min(1, max(-1, att[i] + p.warmth_gain * wel[i] - p.hostility_gain * hos[i] - d)), abs=1e-6)
 
 
+@pytest.mark.parametrize("feed_share", [0.0, 0.3])
+def test_attitude_drift_in_the_compiled_pass_equals_the_array_rule_to_the_bit(feed_share: float):
+    """`CnUsers._drift` sums each viewer's welcoming and hostile views and applies `drift_attitude` in one
+    compiled pass over the rows concerned: the same float32 attitudes as the array rule, with and without
+    dilution, for viewers with several views and rows nobody viewed."""
+    p, n = CnUsers(), 500
+    attitude = RNG.uniform(-1, 1, n).astype(np.float32)
+    openness, active = RNG.random(n).astype(np.float32), RNG.random(n) < 0.6
+    rows = np.sort(RNG.choice(n, 300, replace=False))
+    viewer = np.sort(RNG.choice(rows, 900))  # with repeats: several views each
+    welcome = RNG.random(viewer.size) < 0.5
+    hostile = ~welcome & (RNG.random(viewer.size) < 0.3)
+    at = np.searchsorted(rows, viewer)
+    expected = attitude.copy()
+    expected[rows] = cn_users.drift_attitude(
+        p, attitude[rows], np.bincount(at, welcome, rows.size), np.bincount(at, hostile, rows.size), active[rows],
+        openness[rows], feed_share,
+    )  # fmt: skip
+    got = attitude.copy()
+    cn_users._drift_rows(
+        rows, viewer, welcome, hostile, got, openness, active, cn_users.dilution_rate(p, feed_share), p.warmth_gain,
+        p.hostility_gain,
+    )  # fmt: skip
+    assert np.array_equal(got, expected)
+    assert not np.array_equal(got[rows], attitude[rows])  # something drifted
+    untouched = np.setdiff1d(np.arange(n), rows)
+    assert np.array_equal(got[untouched], attitude[untouched])
+
+
 def test_computations_on_the_rows_concerned_equal_full_passes(monkeypatch):
     """Weekly and monthly users, DAU, expected posts and the memories are computed on the few rows that can
     change (`UsUsers.measure`, `_post`, `receive_feedback`); each equals the plain full-array computation on
