@@ -41,7 +41,7 @@ class Reactions:
     hashtag_views: float  # expected views sought out by curious users (proxy of #TikTokRefugee views)
     welcomes: int
     hostile: int
-    replies_per_author: np.ndarray  # length n_us
+    replies_per_author: np.ndarray  # length n_us (agent-level replies)
     complaints_per_post: np.ndarray  # length n_published
     follow_viewer: np.ndarray  # new tie Chinese viewer -> US author
     follow_author: np.ndarray
@@ -352,7 +352,7 @@ class CnUsers:
             hashtag_views=hashtag_views,
             welcomes=int(welcome.sum()),
             hostile=int(hostile.sum()),
-            replies_per_author=np.bincount(author[reply], minlength=n_us).astype(np.float64),
+            replies_per_author=np.bincount(author[reply], minlength=n_us),
             complaints_per_post=np.bincount(post[complaint], minlength=authors.size),
             follow_viewer=viewer[follow],
             follow_author=author[follow],

@@ -158,7 +158,7 @@ class MigrationModel(mesa.Model):
         clock("cn_decisions")
         new_followers = self.ties.add(reactions.follow_viewer, reactions.follow_author, reactions.follow_back)
         us.receive_feedback(
-            replies_real=reactions.replies_per_author * us.tie_scale,
+            replies=reactions.replies_per_author,
             moderation_events=reg.today.moderation_events,
             new_cn_followers=new_followers,
         )

@@ -309,6 +309,22 @@ def _apps(
         other_used[i] = other_active[i] and (not other_follows_tiktok or draw(k0, k1, day1, i, 3) < other_up)
 
 
+@nb.njit(cache=True, parallel=True)
+def _remember(
+    engagement, moderation, cn_followers, replies, tie_scale, events, new_followers, keep
+):  # pragma: no cover - compiled
+    """Memories fade by ``keep`` a day and take in today's news: engagement from the real replies per real
+    user (``replies`` * ``tie_scale``), moderation from ``events`` (float32, as numpy's float32 arrays
+    with Python floats); Chinese followers add up. Rows with no memory and no news stay 0 untouched."""
+    keep32, fresh32, fresh = np.float32(keep), np.float32(1.0 - keep), 1.0 - keep
+    for i in nb.prange(engagement.size):
+        if replies[i] != 0 or engagement[i] != 0:
+            engagement[i] = np.float32(np.float64(keep32 * engagement[i]) + fresh * (replies[i] * tie_scale))
+        if events[i] != 0 or moderation[i] != 0:
+            moderation[i] = keep32 * moderation[i] + fresh32 * events[i]
+        cn_followers[i] += new_followers[i]
+
+
 # --------------------------------------------------------------------------------------------------
 # The population
 # --------------------------------------------------------------------------------------------------
@@ -419,7 +435,6 @@ class UsUsers:
         self.not_joined = (self.state == NONE).astype(np.float32)  # share of the agent's people without an account
         self.engagement = np.zeros(n, dtype=np.float32)  # remembered replies per day (real)
         self.moderation = np.zeros(n, dtype=np.float32)  # remembered held/removed posts per day
-        self.remembering = np.zeros(0, dtype=np.int64)  # rows with a non-zero memory
         self.cn_followers = np.zeros(n, dtype=np.int32)  # agent-level cross-cultural ties received
         self.uses_today = self.state == ACTIVE  # opened RedNote today (members only)
         self.users_today = np.flatnonzero(self.uses_today)  # the same, as indices
@@ -596,18 +611,14 @@ class UsUsers:
         """Whether posts by these authors can still reach viewers (their account exists and is not shut)."""
         return np.isin(self.state[authors], (ACTIVE, DORMANT))
 
-    def receive_feedback(self, replies_real: np.ndarray, moderation_events: np.ndarray, new_cn_followers: np.ndarray) -> None:
-        """Fold today's replies (real replies per real user), held/removed posts and new Chinese
-        followers into the memories that enter tomorrow's utility. Only rows with a memory or news are
-        touched: for everyone else the memories stay 0, exactly as in a full pass."""
-        keep = self.memory_decay
-        touched = (replies_real != 0) | (moderation_events != 0)
-        touched[self.remembering] = True
-        rows = np.flatnonzero(touched)  # sorted, as np.union1d(remembering, news) (which sorts: ~10x slower)
-        self.engagement[rows] = (keep * self.engagement[rows] + (1.0 - keep) * replies_real[rows]).astype(np.float32)
-        self.moderation[rows] = (keep * self.moderation[rows] + (1.0 - keep) * moderation_events[rows]).astype(np.float32)
-        self.remembering = rows[(self.engagement[rows] != 0) | (self.moderation[rows] != 0)]
-        np.add(self.cn_followers, new_cn_followers, out=self.cn_followers, casting="unsafe")  # counts: exact in int32
+    def receive_feedback(self, replies: np.ndarray, moderation_events: np.ndarray, new_cn_followers: np.ndarray) -> None:
+        """Fold today's replies (agent-level replies per author: `tie_scale` real replies per real user each),
+        held/removed posts and new Chinese followers into the memories that enter tomorrow's utility, in one
+        compiled pass (`_remember`)."""
+        _remember(
+            self.engagement, self.moderation, self.cn_followers, replies, self.tie_scale, moderation_events,
+            new_cn_followers, self.memory_decay,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------------------------------------
     def counts(self) -> np.ndarray:

@@ -246,22 +246,24 @@ def test_attitude_drift_in_the_compiled_pass_equals_the_array_rule_to_the_bit(fe
 
 
 def test_computations_on_the_rows_concerned_equal_full_passes(monkeypatch):
-    """Weekly and monthly users, DAU, expected posts and the memories are computed on the few rows that can
-    change (`UsUsers.measure`, `_post`, `receive_feedback`); each equals the plain full-array computation on
+    """Weekly and monthly users, DAU and expected posts are computed on the few rows that can change
+    (`UsUsers.measure`, `_post`), the memories and followers in a compiled pass that skips rows with neither
+    memory nor news (`receive_feedback`); each equals the plain full-array numpy computation to the bit on
     every day, through the surge, returns of dormant accounts made before the run, bans and blocks."""
     from sim.model import MigrationModel
     from tests.conftest import small
 
     model = MigrationModel(small(agents=20_000, days=45))
     us = model.us
-    shadow = {"engagement": us.engagement.copy(), "moderation": us.moderation.copy()}
+    shadow = {"engagement": us.engagement.copy(), "moderation": us.moderation.copy(), "cn_followers": us.cn_followers.copy()}
     feedback = us.receive_feedback
 
-    def full_pass_too(replies_real, moderation_events, new_cn_followers):
-        keep = us.memory_decay
+    def full_pass_too(replies, moderation_events, new_cn_followers):
+        keep, replies_real = us.memory_decay, replies.astype(np.float64) * us.tie_scale
         shadow["engagement"] = (keep * shadow["engagement"] + (1.0 - keep) * replies_real).astype(np.float32)
         shadow["moderation"] = (keep * shadow["moderation"] + (1.0 - keep) * moderation_events).astype(np.float32)
-        feedback(replies_real, moderation_events, new_cn_followers)
+        shadow["cn_followers"] = shadow["cn_followers"] + new_cn_followers
+        feedback(replies, moderation_events, new_cn_followers)
 
     monkeypatch.setattr(us, "receive_feedback", full_pass_too)
     post, expected_posts = us._post, []
@@ -285,4 +287,7 @@ def test_computations_on_the_rows_concerned_equal_full_passes(monkeypatch):
         assert expected_posts[-1][0] == pytest.approx(expected_posts[-1][1], rel=1e-9, abs=1e-12)
         assert np.array_equal(us.engagement, shadow["engagement"])
         assert np.array_equal(us.moderation, shadow["moderation"])
-    assert returned_from_before.any() and us.engagement.any() and us.moderation.any()  # the cases were exercised
+        assert np.array_equal(us.cn_followers, shadow["cn_followers"])
+    assert (
+        returned_from_before.any() and us.engagement.any() and us.moderation.any() and us.cn_followers.any()
+    )  # the cases were exercised
