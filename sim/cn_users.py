@@ -270,7 +270,7 @@ class CnUsers:
 
     def observe(self) -> None:
         """Exposure stage: share of followees who noticed the newcomers recently (state at start of day)."""
-        self.exposure = network.exposure(self.follows, self.notice_signal, self.n_following)
+        self.exposure = network.exposure(self.follows, self.notice_signal)
 
     def feed(self, today: Day, volume: float, arrivals: float) -> tuple[float, float, float, float]:
         """What today's Chinese feed shows of the newcomers: (real foreign posts, real US sign-ups seen

@@ -390,7 +390,6 @@ class UsUsers:
         self.topic_violation = np.asarray(topic_violation)
         rng = streams.get("us.traits")
         p = params
-        self.n_following = network.out_degree(follows)
         self.followers = network.in_degree(follows)
         self.author_reach = (1.0 + np.log1p(self.followers)).astype(np.float64)  # how far a post travels
         # -- traits (fixed for the run)
@@ -471,7 +470,7 @@ class UsUsers:
         every US user under well-mixed contagion (the Bass null of the model comparison)."""
         if self.p.contagion == "mixed":
             return np.full(self.n, self.join_signal.mean(dtype=np.float64), dtype=np.float32)
-        return network.exposure(self.follows, self.join_signal, self.n_following)
+        return network.exposure(self.follows, self.join_signal)
 
     def decide(self, today: Day) -> Posts:
         """One day of decisions (synchronous: everyone reacts to the state at the start of the day).
@@ -550,7 +549,7 @@ class UsUsers:
             taste=self.taste[idx],
             engagement=self.engagement[idx],
             ties_real=self.cn_followers[idx] * self.tie_scale,
-            friends_share=network.share_in_state(self.follows.indptr, self.follows.indices, self.state, ACTIVE, idx),
+            friends_share=network.share_in_state(self.follows, self.state, ACTIVE, idx),
             fit=self.fit[idx],
             protest=self.protest[idx],
             salience=today.salience,

@@ -25,13 +25,24 @@ def random_graph(n: int = 40, p: float = 0.15) -> sp.csr_matrix:
 def test_exposure_is_mean_signal_over_followees():
     g = random_graph()
     signal = RNG.random(g.shape[0]).astype(np.float32)
-    got = network.exposure(g, signal, network.out_degree(g))
+    got = network.exposure(g, signal)
     dense = g.toarray()
     for i in range(g.shape[0]):
         followees = [j for j in range(g.shape[0]) if dense[i, j]]
         expected = sum(signal[j] for j in followees) / len(followees) if followees else 0.0
         assert got[i] == pytest.approx(expected, rel=1e-5, abs=1e-7)
 
+
+
+def test_friends_share_is_the_share_of_followees_in_the_state():
+    g = random_graph()
+    state = RNG.integers(0, 3, g.shape[0]).astype(np.int8)
+    rows = np.array([0, 3, 5, 39])  # row 3 follows nobody
+    got = network.share_in_state(g, state, 1, rows)
+    dense = g.toarray()
+    for r, i in enumerate(rows):
+        followees = np.flatnonzero(dense[i])
+        assert got[r] == pytest.approx((state[followees] == 1).mean() if followees.size else 0.0, rel=1e-6)
 
 def test_csr_from_rows_drops_self_loops_and_duplicates():
     out_degree = np.array([3, 1, 3, 0, 1])
