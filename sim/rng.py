@@ -218,9 +218,14 @@ def _poisson_par(k0, k1, day1, idx, rates, kk, ss, out):  # pragma: no cover - c
 
 
 @nb.njit(cache=True, inline="always")
-def _search_right(cum, target):  # pragma: no cover - compiled
-    """np.searchsorted(cum, target, side="right"), clipped to the last index."""
-    lo, hi = 0, cum.size
+def _search_right(cum, target, guide):  # pragma: no cover - compiled
+    """np.searchsorted(cum, target, side="right"), clipped to the last index. ``guide`` (`_guide`) narrows
+    the search to the items of the target's bucket and its neighbours, which hold the answer (the bucket of
+    a target computed in floating point can be off by one, never by two); the same answer, in ~2 steps
+    instead of ~log2(n) dependent loads."""
+    buckets = guide.size - 1
+    b = min(int(target / cum[cum.size - 1] * buckets), buckets - 1)
+    lo, hi = guide[max(b - 1, 0)], guide[min(b + 2, buckets)]
     while lo < hi:
         mid = (lo + hi) >> 1
         if cum[mid] <= target:
@@ -230,20 +235,27 @@ def _search_right(cum, target):  # pragma: no cover - compiled
     return min(lo, cum.size - 1)
 
 
+def _guide(cum: np.ndarray) -> np.ndarray:
+    """Chen and Asau's guide table for `_search_right`: entry b is where the search of b/B of the total
+    lands, for B = len(cum) equal buckets (cum non-decreasing, last > 0)."""
+    buckets = cum.size
+    return np.searchsorted(cum, np.arange(buckets + 1) * (cum[-1] / buckets), side="right").astype(np.int64)
+
+
 @nb.njit(cache=True)
-def _choose(k0, k1, day1, idx, cum, kk, ss, out):  # pragma: no cover - compiled
+def _choose(k0, k1, day1, idx, cum, guide, kk, ss, out):  # pragma: no cover - compiled
     step, total = 1 if kk.size > 1 else 0, cum[cum.size - 1]
     for j in range(out.size):
         u = (_bits(k0, k1, day1, idx[j], kk[j * step], ss[j * step]) >> np.uint64(11)) * 2.0**-53
-        out[j] = _search_right(cum, u * total)
+        out[j] = _search_right(cum, u * total, guide)
 
 
 @nb.njit(cache=True, parallel=True)
-def _choose_par(k0, k1, day1, idx, cum, kk, ss, out):  # pragma: no cover - compiled
+def _choose_par(k0, k1, day1, idx, cum, guide, kk, ss, out):  # pragma: no cover - compiled
     step, total = 1 if kk.size > 1 else 0, cum[cum.size - 1]
     for j in nb.prange(out.size):
         u = (_bits(k0, k1, day1, idx[j], kk[j * step], ss[j * step]) >> np.uint64(11)) * 2.0**-53
-        out[j] = _search_right(cum, u * total)
+        out[j] = _search_right(cum, u * total, guide)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,7 +367,7 @@ def choose(
         raise ValueError("cum_weights must be non-empty with a positive total")
     out = np.empty(index.size, dtype=np.int64)
     kernel = _choose_par if _parallel(parallel, index.size) else _choose
-    kernel(*_split(key), _day(day), index, cum, kk, ss, out)
+    kernel(*_split(key), _day(day), index, cum, _guide(cum), kk, ss, out)
     return out
 
 

@@ -397,6 +397,28 @@ def test_choose_is_searchsorted_of_the_agents_draw():
         rng.choose(key, 1, idx, np.zeros(3))
 
 
+@pytest.mark.parametrize("case", ["one item", "skewed", "zeros and ties", "many"])
+def test_the_guided_search_lands_where_searchsorted_does_at_every_boundary(case: str):
+    """`choose` searches only the target's bucket of a guide table and its neighbours: at each item's
+    cumulative weight, one float step below and above it, at 0, at the total and at random targets, it
+    returns numpy's ``searchsorted(cum, target, "right")`` clipped to the last item, whatever the weights."""
+    gen = np.random.default_rng(7)
+    weights = {
+        "one item": np.array([2.5]),
+        "skewed": np.concatenate([gen.random(2000) * 1e-9, [1e6], gen.random(30)]),
+        "zeros and ties": np.array([0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 3.0, 0.0]),
+        "many": gen.pareto(1.1, 5000),
+    }[case]
+    cum = np.cumsum(weights)
+    targets = np.concatenate([
+        cum, np.nextafter(cum, -np.inf), np.nextafter(cum, np.inf), [0.0, cum[-1]], gen.random(5000) * cum[-1],
+    ])  # fmt: skip
+    targets = targets[(targets >= 0) & (targets <= cum[-1])]
+    guide = rng._guide(cum)
+    got = np.array([rng._search_right(cum, t, guide) for t in targets])
+    np.testing.assert_array_equal(got, np.minimum(np.searchsorted(cum, targets, side="right"), cum.size - 1))
+
+
 def test_views_keyed_by_viewer_and_view_number_are_common_across_scenarios():
     """The Chinese users' pattern: views ~ Poisson per viewer, then one post pick per (viewer, view).
     When other viewers' rates change, a viewer's own views and picks do not."""

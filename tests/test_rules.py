@@ -33,7 +33,6 @@ def test_exposure_is_mean_signal_over_followees():
         assert got[i] == pytest.approx(expected, rel=1e-5, abs=1e-7)
 
 
-
 def test_friends_share_is_the_share_of_followees_in_the_state():
     g = random_graph()
     state = RNG.integers(0, 3, g.shape[0]).astype(np.int8)
@@ -43,6 +42,7 @@ def test_friends_share_is_the_share_of_followees_in_the_state():
     for r, i in enumerate(rows):
         followees = np.flatnonzero(dense[i])
         assert got[r] == pytest.approx((state[followees] == 1).mean() if followees.size else 0.0, rel=1e-6)
+
 
 def test_csr_from_rows_drops_self_loops_and_duplicates():
     out_degree = np.array([3, 1, 3, 0, 1])
