@@ -28,7 +28,7 @@ from sim.events import Day
 from sim.params import CnUsers as CnParams
 from sim.params import Mechanisms, Population
 from sim.results import Headline, Output
-from sim.rng import choose, poisson_draw, ranks
+from sim.rng import draw, guide_table, pick, poisson_draw
 from sim.streams import Streams
 from sim.us_users import Posts, beta_with_mean
 
@@ -142,17 +142,81 @@ def _attention_and_views(
 def reaction_probabilities(
     p: CnParams, mech: Mechanisms, topic: np.ndarray, attitude: np.ndarray, english: np.ndarray, translation_quality: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """P(welcome), P(hostile) of each view. Attitude in [-1, 1] scales welcome by (1 + a) and hostility by
-    (1 - a); welcoming needs understanding (English, or translation), half of it does not (pets, photos)."""
-    welcome = np.asarray(p.topic_welcome.as_tuple())[topic] * (1.0 + attitude)
-    hostile = np.asarray(p.topic_hostility.as_tuple())[topic] * (1.0 - attitude)
-    if mech.language_friction:
-        understand = english + (1.0 - english) * translation_quality
-        welcome = welcome * (0.5 + 0.5 * understand)
-    welcome, hostile = np.minimum(welcome, 1.0), np.minimum(hostile, 1.0)
+    """P(welcome), P(hostile) of each view (`reaction_chances_one` over arrays; attitude and English are
+    float32 traits)."""
+    welcome, hostile = np.empty(len(topic)), np.empty(len(topic))
+    _reaction_chances_of(
+        np.asarray(p.topic_welcome.as_tuple())[topic], np.asarray(p.topic_hostility.as_tuple())[topic],
+        np.asarray(attitude, np.float32), np.asarray(english, np.float32), float(translation_quality),
+        bool(mech.language_friction), welcome, hostile,
+    )  # fmt: skip
+    return welcome, hostile
+
+
+def _reaction_chances(welcome_base, hostile_base, attitude, english, translation_quality, language_friction):
+    """P(welcome), P(hostile) of a view of a post whose topic has these base chances. Attitude in [-1, 1]
+    scales welcome by (1 + a) and hostility by (1 - a); welcoming needs understanding (English, or
+    translation), half of it does not (pets, photos). Attitude and English are float32 (their arithmetic
+    too, as numpy does with float32 arrays and Python floats); the chances float64, scaled down to sum to 1
+    at most."""
+    one, half = np.float32(1.0), np.float32(0.5)
+    welcome = welcome_base * np.float64(one + attitude)
+    hostile = hostile_base * np.float64(one - attitude)
+    if language_friction:
+        understand = english + (one - english) * np.float32(translation_quality)
+        welcome = welcome * np.float64(half + half * understand)
+    welcome, hostile = min(welcome, 1.0), min(hostile, 1.0)
     total = welcome + hostile
-    scale = np.where(total > 1.0, 1.0 / np.maximum(total, 1e-12), 1.0)
-    return welcome * scale, hostile * scale
+    if total > 1.0:
+        scale = 1.0 / max(total, 1e-12)
+        return welcome * scale, hostile * scale
+    return welcome, hostile
+
+
+# compiled twice from the one definition: inlined into `_views_and_reactions`, and as a loop over arrays
+reaction_chances_one = nb.njit(inline="always", cache=True)(_reaction_chances)
+
+
+@nb.njit(cache=True)
+def _reaction_chances_of(
+    welcome_base, hostile_base, attitude, english, translation_quality, friction, welcome, hostile
+):  # pragma: no cover - compiled
+    for j in range(welcome.size):
+        welcome[j], hostile[j] = reaction_chances_one(
+            welcome_base[j], hostile_base[j], attitude[j], english[j], translation_quality, friction
+        )
+
+
+@nb.njit(cache=True, parallel=True)
+def _views_and_reactions(
+    key, viewers, counts, first, cum, guide, post_topic, post_author, welcome_base, hostile_base, attitude, english,
+    translation_quality, language_friction, reply_share, complaint_share, follow_share, follow_back_share,
+    viewer, post, author, welcome, hostile, reply, complaint, follow, follow_back,
+):  # fmt: skip  # pragma: no cover - compiled
+    """Step 4 of a Chinese user's day for every view (stream ``cn.reactions``; view v of a viewer draws slots
+    5v..5v+4): the post seen (slot 5v, picked by appeal: ``cum``), welcome or hostility (5v+1, chances
+    `reaction_chances_one`), a reply or a complaint (5v+2), a follow (5v+3), a follow-back (5v+4). Viewer r
+    has ``counts[r]`` views, written from row ``first[r]`` of the outputs."""
+    k0, k1, day1 = key
+    for r in nb.prange(viewers.size):
+        i = viewers[r]
+        for v in range(counts[r]):
+            j, slot = first[r] + v, 5 * v
+            seen = pick(k0, k1, day1, i, slot, cum, guide)
+            topic = post_topic[seen]
+            w, h = reaction_chances_one(
+                welcome_base[topic], hostile_base[topic], attitude[i], english[i], translation_quality,
+                language_friction,
+            )  # fmt: skip
+            u = draw(k0, k1, day1, i, slot + 1, 0)
+            viewer[j], post[j], author[j] = i, seen, post_author[seen]
+            welcome[j] = u < w
+            hostile[j] = not welcome[j] and u < w + h
+            u = draw(k0, k1, day1, i, slot + 2, 0)
+            reply[j] = welcome[j] and u < reply_share
+            complaint[j] = hostile[j] and u < complaint_share
+            follow[j] = welcome[j] and draw(k0, k1, day1, i, slot + 3, 0) < follow_share
+            follow_back[j] = follow[j] and draw(k0, k1, day1, i, slot + 4, 0) < follow_back_share
 
 
 def drift_attitude(
@@ -325,30 +389,28 @@ class CnUsers:
         self.dau = on.size
         hashtag_views = float(sought.sum())  # expected views sought out (also of older posts)
         viewers = on[views[on] > 0]
-        viewer, v = ranks(viewers, views[viewers])  # one row per view: the viewer and its number v
-        if viewer.size == 0:
-            self._drift(on, viewer, np.zeros(0, bool), np.zeros(0, bool), feed_share)
+        counts = views[viewers]
+        first = np.cumsum(counts) - counts  # each viewer's first row among today's views
+        m = int(counts.sum())
+        if m == 0:
+            self._drift(on, np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool), feed_share)
             return Reactions(
-                0, hashtag_views, 0, 0, np.zeros(n_us), np.zeros(authors.size), *(np.zeros(0, dtype=np.int64),) * 2,
-                np.zeros(0, dtype=bool),
+                0, hashtag_views, 0, 0, np.zeros(n_us, np.int64), np.zeros(authors.size),
+                *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, dtype=bool),
             )  # fmt: skip
-        # view v of a viewer draws slots 5v..5v+4 of ``cn.reactions`` (`sim.streams`)
-        appeal = np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach[authors]
-        post = choose(streams.key("cn.reactions"), day, viewer, np.cumsum(appeal), 5 * v)
-        topic = topics[post]
-        welcome_p, hostile_p = reaction_probabilities(
-            p, self.mech, topic, self.attitude[viewer], self.english[viewer], translation_quality
-        )
-        u = [streams.uniforms("cn.reactions", day, viewer, 5 * v + slot) for slot in (1, 2, 3, 4)]
-        welcome = u[0] < welcome_p
-        hostile = ~welcome & (u[0] < welcome_p + hostile_p)
-        reply = welcome & (u[1] < p.reply_share_when_welcoming)
-        complaint = hostile & (u[1] < p.complaint_given_hostile)
-        follow = welcome & (u[2] < p.follow_given_welcome)
-        author = authors[post].astype(np.int64)
+        cum = np.cumsum(np.asarray(p.topic_appeal.as_tuple())[topics] * author_reach[authors])
+        viewer, post, author = (np.empty(m, np.int64) for _ in range(3))
+        welcome, hostile, reply, complaint, follow, follow_back = (np.empty(m, bool) for _ in range(6))
+        _views_and_reactions(
+            streams.kernel("cn.reactions", day), viewers, counts, first, cum, guide_table(cum), topics, authors,
+            np.asarray(p.topic_welcome.as_tuple()), np.asarray(p.topic_hostility.as_tuple()), self.attitude,
+            self.english, translation_quality, self.mech.language_friction, p.reply_share_when_welcoming,
+            p.complaint_given_hostile, p.follow_given_welcome, p.follow_back,
+            viewer, post, author, welcome, hostile, reply, complaint, follow, follow_back,
+        )  # fmt: skip
         self._drift(on, viewer, welcome, hostile, feed_share)
         return Reactions(
-            views=int(viewer.size),
+            views=m,
             hashtag_views=hashtag_views,
             welcomes=int(welcome.sum()),
             hostile=int(hostile.sum()),
@@ -356,7 +418,7 @@ class CnUsers:
             complaints_per_post=np.bincount(post[complaint], minlength=authors.size),
             follow_viewer=viewer[follow],
             follow_author=author[follow],
-            follow_back=u[3][follow] < p.follow_back,
+            follow_back=follow_back[follow],
         )
 
     def _drift(self, on: np.ndarray, viewer: np.ndarray, welcome: np.ndarray, hostile: np.ndarray, feed_share: float) -> None:

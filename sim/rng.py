@@ -126,6 +126,13 @@ def poisson_draw(k0, k1, day1, i, k, lam):  # pragma: no cover - compiled
     return _poisson_inverse(draw(k0, k1, day1, i, k, 0), lam)
 
 
+@nb.njit(cache=True, inline="always")
+def pick(k0, k1, day1, i, k, cum, guide):  # pragma: no cover - compiled
+    """Inside a compiled kernel: the item draw ``k`` of agent ``i`` picks with probability proportional to
+    its weight, as `choose` (``cum``: cumulative weights, ``guide``: their `guide_table`)."""
+    return _search_right(cum, draw(k0, k1, day1, i, k, 0) * cum[cum.size - 1], guide)
+
+
 @nb.njit(cache=True)
 def _raw(ctr, k0, k1, out):  # pragma: no cover - compiled
     for j in range(ctr.shape[0]):
@@ -219,7 +226,7 @@ def _poisson_par(k0, k1, day1, idx, rates, kk, ss, out):  # pragma: no cover - c
 
 @nb.njit(cache=True, inline="always")
 def _search_right(cum, target, guide):  # pragma: no cover - compiled
-    """np.searchsorted(cum, target, side="right"), clipped to the last index. ``guide`` (`_guide`) narrows
+    """np.searchsorted(cum, target, side="right"), clipped to the last index. ``guide`` (`guide_table`) narrows
     the search to the items of the target's bucket and its neighbours, which hold the answer (the bucket of
     a target computed in floating point can be off by one, never by two); the same answer, in ~2 steps
     instead of ~log2(n) dependent loads."""
@@ -235,9 +242,9 @@ def _search_right(cum, target, guide):  # pragma: no cover - compiled
     return min(lo, cum.size - 1)
 
 
-def _guide(cum: np.ndarray) -> np.ndarray:
-    """Chen and Asau's guide table for `_search_right`: entry b is where the search of b/B of the total
-    lands, for B = len(cum) equal buckets (cum non-decreasing, last > 0)."""
+def guide_table(cum: np.ndarray) -> np.ndarray:
+    """Chen and Asau's guide table of the cumulative weights ``cum`` (non-decreasing, last > 0), for `pick`:
+    entry b is where the search of b/B of the total lands, for B = len(cum) equal buckets."""
     buckets = cum.size
     return np.searchsorted(cum, np.arange(buckets + 1) * (cum[-1] / buckets), side="right").astype(np.int64)
 
@@ -367,7 +374,7 @@ def choose(
         raise ValueError("cum_weights must be non-empty with a positive total")
     out = np.empty(index.size, dtype=np.int64)
     kernel = _choose_par if _parallel(parallel, index.size) else _choose
-    kernel(*_split(key), _day(day), index, cum, _guide(cum), kk, ss, out)
+    kernel(*_split(key), _day(day), index, cum, guide_table(cum), kk, ss, out)
     return out
 
 

@@ -414,7 +414,7 @@ def test_the_guided_search_lands_where_searchsorted_does_at_every_boundary(case:
         cum, np.nextafter(cum, -np.inf), np.nextafter(cum, np.inf), [0.0, cum[-1]], gen.random(5000) * cum[-1],
     ])  # fmt: skip
     targets = targets[(targets >= 0) & (targets <= cum[-1])]
-    guide = rng._guide(cum)
+    guide = rng.guide_table(cum)
     got = np.array([rng._search_right(cum, t, guide) for t in targets])
     np.testing.assert_array_equal(got, np.minimum(np.searchsorted(cum, targets, side="right"), cum.size - 1))
 

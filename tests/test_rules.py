@@ -202,7 +202,7 @@ def test_machine_and_complaint_removals_match_loop():
 def test_reaction_probabilities_match_loop():
     p, n = CnUsers(), 100
     topic = RNG.integers(0, len(TOPICS), n)
-    att, eng = RNG.uniform(-1, 1, n), RNG.random(n)
+    att, eng = RNG.uniform(-1, 1, n).astype(np.float32), RNG.random(n).astype(np.float32)  # the model's traits
     welcome, hostile = cn_users.reaction_probabilities(p, MECH, topic, att, eng, 0.6)
     for i in range(n):
         w = min(1.0, p.topic_welcome.as_tuple()[topic[i]] * (1 + att[i]) * (0.5 + 0.5 * (eng[i] + (1 - eng[i]) * 0.6)))
@@ -211,6 +211,60 @@ def test_reaction_probabilities_match_loop():
             w, h = w / (w + h), h / (w + h)
         assert welcome[i] == pytest.approx(w) and hostile[i] == pytest.approx(h)
     assert ((welcome + hostile) <= 1 + 1e-12).all()
+    # to the bit, as numpy computes it with the model's float32 traits and a Python float
+    att32, eng32 = att, eng
+    w = np.asarray(p.topic_welcome.as_tuple())[topic] * (1.0 + att32) * (0.5 + 0.5 * (eng32 + (1.0 - eng32) * 0.6))
+    h = np.asarray(p.topic_hostility.as_tuple())[topic] * (1.0 - att32)
+    w, h = np.minimum(w, 1.0), np.minimum(h, 1.0)
+    scale = np.where(w + h > 1.0, 1.0 / np.maximum(w + h, 1e-12), 1.0)
+    welcome, hostile = cn_users.reaction_probabilities(p, MECH, topic, att32, eng32, 0.6)
+    np.testing.assert_array_equal(welcome, w * scale)
+    np.testing.assert_array_equal(hostile, h * scale)
+
+
+@pytest.mark.parametrize("language_friction", [True, False])
+def test_views_and_reactions_in_the_compiled_pass_equal_the_array_functions(language_friction: bool):
+    """`CnUsers._decide` picks each view's post, draws the reaction and its consequences in one compiled pass
+    over the viewers; the same views through the array functions (`choose`, `reaction_probabilities`,
+    `uniforms` of slots 5v+1..5v+4) give the same posts, authors and reactions, view by view."""
+    from sim import rng
+
+    p, gen = CnUsers(), np.random.default_rng(11)
+    n, n_posts, day = 3000, 400, 9
+    key = rng.stream_key(3, 0, "cn.reactions")
+    attitude = gen.uniform(-1, 1, n).astype(np.float32)
+    english = gen.random(n).astype(np.float32)
+    viewers = np.sort(gen.choice(n, 900, replace=False))
+    counts = gen.integers(1, 6, viewers.size)
+    first = np.cumsum(counts) - counts
+    topics = gen.integers(0, len(TOPICS), n_posts).astype(np.int8)
+    authors = gen.integers(0, 5000, n_posts).astype(np.int32)
+    cum = np.cumsum(gen.pareto(1.2, n_posts))
+    m = int(counts.sum())
+    ints, bools = [np.empty(m, np.int64) for _ in range(3)], [np.empty(m, bool) for _ in range(6)]
+    cn_users._views_and_reactions(
+        rng.kernel_key(key, day), viewers, counts, first, cum, rng.guide_table(cum), topics, authors,
+        np.asarray(p.topic_welcome.as_tuple()), np.asarray(p.topic_hostility.as_tuple()), attitude, english, 0.6,
+        language_friction, p.reply_share_when_welcoming, p.complaint_given_hostile, p.follow_given_welcome,
+        p.follow_back, *ints, *bools,
+    )  # fmt: skip
+    viewer, post, author = ints
+    welcome, hostile, reply, complaint, follow, follow_back = bools
+
+    v = np.arange(m) - np.repeat(first, counts)  # each view's number among its viewer's views
+    np.testing.assert_array_equal(viewer, np.repeat(viewers, counts))
+    np.testing.assert_array_equal(post, rng.choose(key, day, viewer, cum, 5 * v))
+    np.testing.assert_array_equal(author, authors[post])
+    mech = Mechanisms(language_friction=language_friction)
+    w, h = cn_users.reaction_probabilities(p, mech, topics[post], attitude[viewer], english[viewer], 0.6)
+    u = [rng.uniforms(key, day, viewer, 5 * v + slot) for slot in (1, 2, 3, 4)]
+    np.testing.assert_array_equal(welcome, u[0] < w)
+    np.testing.assert_array_equal(hostile, ~welcome & (u[0] < w + h))
+    np.testing.assert_array_equal(reply, welcome & (u[1] < p.reply_share_when_welcoming))
+    np.testing.assert_array_equal(complaint, hostile & (u[1] < p.complaint_given_hostile))
+    np.testing.assert_array_equal(follow, welcome & (u[2] < p.follow_given_welcome))
+    np.testing.assert_array_equal(follow_back[follow], u[3][follow] < p.follow_back)
+    assert welcome.any() and hostile.any() and reply.any() and complaint.any() and follow.any() and follow_back.any()
 
 
 def test_view_rate_and_attitude_drift_match_loop():
