@@ -246,7 +246,7 @@ def guide_table(cum: np.ndarray) -> np.ndarray:
     """Chen and Asau's guide table of the cumulative weights ``cum`` (non-decreasing, last > 0), for `pick`:
     entry b is where the search of b/B of the total lands, for B = len(cum) equal buckets."""
     buckets = cum.size
-    return np.searchsorted(cum, np.arange(buckets + 1) * (cum[-1] / buckets), side="right").astype(np.int64)
+    return np.searchsorted(cum, np.arange(buckets + 1) * (cum[-1] / buckets), side="right").astype(np.int64, copy=False)
 
 
 @nb.njit(cache=True)
