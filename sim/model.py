@@ -28,6 +28,7 @@ user or post, slot) (`sim.streams`, `sim.rng`), so every draw is common across s
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -35,6 +36,7 @@ from typing import Any
 import mesa
 import numba
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from sim import network, results
 from sim.cn_users import CnUsers
@@ -202,13 +204,26 @@ class MigrationModel(mesa.Model):
 @contextlib.contextmanager
 def kernel_threads(n: int) -> Iterator[None]:
     """Compiled kernels called from this thread use ``n`` threads inside the block (numba's setting is per
-    calling thread)."""
+    calling thread), and BLAS one thread, in the whole process.
+
+    Why BLAS too: the model's one BLAS call (a dot product in `UsUsers._post`) let OpenBLAS start its
+    own threads, which then spin-wait for more work and took a core from the compiled kernels' threads:
+    calls of a few milliseconds stalled for 20 ms, and a million agents took 9.6 s instead of 8.2 s.
+    OpenBLAS's threaded dot also adds in another order (above 10 000 entries: different last bits on
+    one and two threads), so a model's numbers would have depended on the number of BLAS threads."""
     before = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        yield
+        with _blas().limit(limits=1, user_api="blas"):
+            yield
     finally:
         numba.set_num_threads(before)
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's thread pools (found once: 0.6 ms; a limit then costs ~7 us to set and undo)."""
+    return ThreadpoolController()
 
 
 def _reporter(name: str):

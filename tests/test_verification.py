@@ -266,3 +266,25 @@ def test_a_finished_model_is_freed():
     del m
     gc.collect()
     assert ref() is None
+
+
+def test_blas_runs_on_one_thread_inside_a_model_and_as_before_outside(monkeypatch):
+    """OpenBLAS's threads spin after a call and take a core from the compiled kernels' threads, and its
+    threaded dot product adds in another order: while a model builds and steps, BLAS has one thread;
+    after, the caller's setting is back."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sim.us_users import UsUsers
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    if not blas_threads():
+        pytest.skip("numpy uses no BLAS library threadpoolctl knows")
+    seen, post = [], UsUsers._post
+    monkeypatch.setattr(UsUsers, "_post", lambda self, day: seen.append(blas_threads()) or post(self, day))
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        MigrationModel(small(agents=5000, days=3)).run()
+        assert blas_threads() == before
+    assert len(seen) == 3 and all(threads == {1} for threads in seen)
