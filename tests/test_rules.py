@@ -356,3 +356,66 @@ def test_computations_on_the_rows_concerned_equal_full_passes(monkeypatch):
     assert (
         returned_from_before.any() and us.engagement.any() and us.moderation.any() and us.cn_followers.any()
     )  # the cases were exercised
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_attention_and_views_equal_the_rules_and_the_hashtag_sums_add_in_row_order(threads: int):
+    """`_attention_and_views` splits the users evenly between threads and adds the views sought out in a
+    second pass: each user's activity, noticing and views are the rules' (`notice`, `viewing`, `poisson`
+    of slot 1), and each chunk's sum is the one a plain loop adds in row order, on one and two threads,
+    with a last chunk shorter than the others."""
+    import numba
+
+    from sim import rng
+
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("numba has a single thread here")
+    gen, n, day = np.random.default_rng(5), 2 * cn_users.CHUNK + 1234, 12
+    key = rng.stream_key(4, 0, "cn.day")
+    active_u, daily_use = rng.uniforms_all(key, day, n), gen.random(n).astype(np.float32)
+    aware, curious, signal = (gen.random(n).astype(np.float32) * 0.5 for _ in range(3))
+    exposure, openness = gen.random(n).astype(np.float32), gen.random(n).astype(np.float32)
+    args = (0.4, 0.02, 0.3, 0.8, 0.9, openness, 0.7, 2.0, 0.05, True)  # salience .. draw_views
+    active, views, seek = np.empty(n, bool), np.empty(n, np.int64), np.empty(n)
+    sought = np.empty(-(-n // cn_users.CHUNK))
+    state = aware.copy(), curious.copy(), signal.copy()
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        cn_users._attention_and_views(
+            rng.kernel_key(key, day), active_u, daily_use, *state, exposure, *args, active, views, seek, sought
+        )
+    finally:
+        numba.set_num_threads(before)
+
+    np.testing.assert_array_equal(active, active_u < daily_use)
+    hazard = cn_users.noticing(0.4, 0.02, 0.3, exposure)
+    for got, want in zip(state, cn_users.notice(aware, curious, signal, hazard, 0.8, 0.9), strict=True):
+        np.testing.assert_array_equal(got, want.astype(np.float32))  # float64 arithmetic, float32 state
+    on = np.flatnonzero(active)
+    want_seek = cn_users.viewing(1.0, openness[on], state[1][on], 0.7, 2.0, 0.0)
+    np.testing.assert_array_equal(seek[on], want_seek)
+    assert not views[~active].any() and not seek[~active].any()
+    np.testing.assert_array_equal(views[on], rng.poisson(key, day, on, want_seek + 0.7 * 0.05, 1))
+    for c in range(sought.size):
+        total = 0.0
+        for i in on[(on >= c * cn_users.CHUNK) & (on < (c + 1) * cn_users.CHUNK)]:
+            total += seek[i]
+        assert sought[c] == total
+
+
+@pytest.mark.parametrize("n", [1, cn_users.BLOCK, 3 * cn_users.BLOCK + 17])
+def test_the_listing_of_todays_users_and_viewers_equals_numpys(n: int):
+    """`_on_and_viewers` writes every row at its block's next free place, overwritten by the next listed
+    row: the lists equal numpy's, for blocks full, partial, empty, and all-listed."""
+    gen = np.random.default_rng(n)
+    for share in (0.0, 0.4, 1.0):
+        active = gen.random(n) < share
+        views = np.where(active & (gen.random(n) < 0.6), gen.integers(1, 5, n), 0)
+        views[: min(n, cn_users.BLOCK)] *= n > cn_users.BLOCK  # a block with active users and no viewer
+        on, viewers, counts, first, total = cn_users._on_and_viewers(active, views)
+        np.testing.assert_array_equal(on, np.flatnonzero(active))
+        np.testing.assert_array_equal(viewers, on[views[on] > 0])
+        np.testing.assert_array_equal(counts, views[viewers])
+        np.testing.assert_array_equal(first, np.cumsum(counts) - counts)
+        assert total == views.sum()
