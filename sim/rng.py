@@ -48,11 +48,12 @@ _W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
 _MASK32, _S32, _S1, _ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(1), np.uint64(1)
 ROUNDS = 10
 LIMIT = 1 << 32  # every counter word is 32 bits
-PARALLEL_MIN = 1 << 62
-"""``parallel=None`` draws on threads from this many draws on: never by default. The model's daily passes
-run on threads (`sim.us_users`, `sim.cn_users`), but the bulk draws on two threads were no faster inside
-a model day on the 2-core machines this project is developed on (1 000 000 agents x 90 days: 9.9 s with
-them on one thread, 10.1 s on two). Results are the same either way."""
+PARALLEL_MIN = 1 << 16
+"""``parallel=None`` draws on threads from this many draws on (as many as the calling thread's numba
+setting allows: one in ensemble workers). In isolation 600 000 uniforms take 1.2 ms on one thread and 0.6
+ms on two on this project's 2-core machines; inside a model day, 1 000 000 agents x 180 days 8.21 -> 8.03
+s (median of 3, alternating). (Measured before BLAS was kept to one thread, see `sim.model.kernel_threads`,
+threads gained nothing here: 9.9 against 10.1 s for 90 days.) Results are the same either way."""
 POISSON_TAIL_SDS = 9.0
 """Inverse-transform Poisson starts summing at lam - 9 sd: the mass below, < exp(-81/2) ~ 2.6e-18 by the
 Chernoff bound, is under the resolution of a 53-bit uniform (1.1e-16)."""
