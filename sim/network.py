@@ -107,9 +107,10 @@ def _build_alias(scaled, prob, alias):  # pragma: no cover - compiled
 
 @nb.njit(cache=True, parallel=True)
 def _draw_follows(k0, k1, day1, offsets, mode, within, cum, bounds, prob, alias, dst):  # pragma: no cover - compiled
-    """Targets of every follow: follow f of user i from its own draw (i, f). Inside the community (draw
-    below ``within``): the draw, rescaled, is a position in the community's cumulative popularity;
-    anywhere: the alias table of all users' popularity (uniform for 'random' graphs, whose table is flat)."""
+    """Targets of every follow: follow f of user i from its own draw (i, f), two follows from each Philox
+    block (`rng.draw_pair`). Inside the community (draw below ``within``): the draw, rescaled, is a
+    position in the community's cumulative popularity; anywhere: the alias table of all users' popularity
+    (uniform for 'random' graphs, whose table is flat)."""
     n = offsets.size - 1
     n_comm = bounds.size - 1
     for i in nb.prange(n):
@@ -117,23 +118,30 @@ def _draw_follows(k0, k1, day1, offsets, mode, within, cum, bounds, prob, alias,
         lo, hi = bounds[c], bounds[c + 1]
         base = cum[lo - 1] if lo > 0 else 0.0
         width = cum[hi - 1] - base
-        for f in range(offsets[i + 1] - offsets[i]):
-            u = keyed.draw(k0, k1, day1, i, f, 0)
-            if mode == COMMUNITIES and u < within:
-                target = base + u / within * width
-                a, b = lo, hi - 1
-                while a < b:  # first member whose cumulative popularity exceeds the target
-                    mid = (a + b) >> 1
-                    if cum[mid] <= target:
-                        a = mid + 1
-                    else:
-                        b = mid
-                t = a
+        row, degree = offsets[i], offsets[i + 1] - offsets[i]
+        for f in range(0, degree, 2):
+            u, u_next = keyed.draw_pair(k0, k1, day1, i, f >> 1, 0)
+            dst[row + f] = _target(u, mode, within, cum, lo, hi, base, width, prob, alias, n)
+            if f + 1 < degree:
+                dst[row + f + 1] = _target(u_next, mode, within, cum, lo, hi, base, width, prob, alias, n)
+
+
+@nb.njit(cache=True, inline="always")
+def _target(u, mode, within, cum, lo, hi, base, width, prob, alias, n):  # pragma: no cover - compiled
+    """The account a follow with draw ``u`` picks (see `_draw_follows`)."""
+    if mode == COMMUNITIES and u < within:
+        target = base + u / within * width
+        a, b = lo, hi - 1
+        while a < b:  # first member whose cumulative popularity exceeds the target
+            mid = (a + b) >> 1
+            if cum[mid] <= target:
+                a = mid + 1
             else:
-                v = (u - within) / (1.0 - within) * n
-                j = min(int(v), n - 1)
-                t = j if v - j < prob[j] else alias[j]
-            dst[offsets[i] + f] = t
+                b = mid
+        return a
+    v = (u - within) / (1.0 - within) * n
+    j = min(int(v), n - 1)
+    return j if v - j < prob[j] else alias[j]
 
 
 SHORT_ROW = 48  # rows up to this long are sorted by insertion

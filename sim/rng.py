@@ -122,6 +122,14 @@ def draw(k0, k1, day1, i, k, sub=0):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, inline="always")
+def draw_pair(k0, k1, day1, i, j, sub=0):  # pragma: no cover - compiled
+    """Inside a compiled kernel: draws 2j and 2j + 1 of agent ``i``, the two halves of one Philox block, as
+    two `draw` calls give them at the cost of one (a loop over an agent's draws computes each block once)."""
+    x0, x1, x2, x3 = _philox(np.uint32(i), np.uint32(j), day1, np.uint32(sub), k0, k1)
+    return (((x0 << _S32) | x1) >> np.uint64(11)) * 2.0**-53, (((x2 << _S32) | x3) >> np.uint64(11)) * 2.0**-53
+
+
+@nb.njit(cache=True, inline="always")
 def poisson_draw(k0, k1, day1, i, k, lam):  # pragma: no cover - compiled
     """Inside a compiled kernel: Poisson(lam) by inverse transform of draw ``k`` of agent ``i``, as `poisson`."""
     return _poisson_inverse(draw(k0, k1, day1, i, k, 0), lam)

@@ -30,7 +30,7 @@ from sim.events import Day
 from sim.params import TOPICS, Mechanisms, Population
 from sim.params import UsUsers as UsParams
 from sim.results import Headline, Output, run_headlines
-from sim.rng import draw
+from sim.rng import draw, draw_pair
 from sim.streams import Streams
 
 NONE, ACTIVE, DORMANT, BANNED, BLOCKED = 0, 1, 2, 3, 4
@@ -294,7 +294,8 @@ def _apps(
     went dark with TikTok, opened when it works (slot 3)."""
     k0, k1, day1 = key
     for i in nb.prange(tiktok_installed.size):
-        u = draw(k0, k1, day1, i, 0)
+        u, u_open = draw_pair(k0, k1, day1, i, 0)  # slots 0 and 1
+        u_other, u_other_open = draw_pair(k0, k1, day1, i, 1)  # slots 2 and 3
         if tiktok_installed[i]:
             tiktok_installed[i] = u >= device_churn
         elif in_store:
@@ -302,11 +303,10 @@ def _apps(
         active = False
         if tiktok_installed[i]:
             use = use_up * min(tiktok_propensity[i] * (1.0 + rush), 1.0) * (1.0 - displacement * uses_today[i])
-            active = draw(k0, k1, day1, i, 1) < use
+            active = u_open < use
         tiktok_active[i] = active
-        u = draw(k0, k1, day1, i, 2)
-        other_active[i] = u >= other_lapse if other_active[i] else u < join_other
-        other_used[i] = other_active[i] and (not other_follows_tiktok or draw(k0, k1, day1, i, 3) < other_up)
+        other_active[i] = u_other >= other_lapse if other_active[i] else u_other < join_other
+        other_used[i] = other_active[i] and (not other_follows_tiktok or u_other_open < other_up)
 
 
 @nb.njit(cache=True, parallel=True)

@@ -490,20 +490,23 @@ def test_empty_inputs():
 
 
 def test_draws_inside_compiled_kernels_are_the_numbers_the_api_gives():
-    """The model's kernels draw with `draw` / `poisson_draw`; they must be the same numbers as `uniforms` /
-    `poisson` for the same key, or a stream drawn in a kernel would not be common with one drawn outside."""
+    """The model's kernels draw with `draw` / `draw_pair` / `poisson_draw`; they must be the same numbers as
+    `uniforms` / `poisson` for the same key, or a stream drawn in a kernel would not be common with one drawn outside."""
 
     @numba.njit
-    def in_kernel(key, idx, k, rates, u, counts):
+    def in_kernel(key, idx, k, rates, u, counts, even, odd):
         k0, k1, day1 = key
         for j in range(idx.size):
             u[j] = rng.draw(k0, k1, day1, idx[j], k[j], 0)
             counts[j] = rng.poisson_draw(k0, k1, day1, idx[j], k[j], rates[j])
+            even[j], odd[j] = rng.draw_pair(k0, k1, day1, idx[j], k[j], 0)  # draws 2k and 2k + 1
 
     key = rng.stream_key(2025, 4, "us.apps")
     idx, k = np.array([0, 7, 7, 123_456, 2**32 - 1]), np.array([0, 0, 3, 1, 2])
     rates = np.array([0.0, 0.5, 3.0, 40.0, 200.0])
-    u, counts = np.empty(5), np.empty(5, np.int64)
-    in_kernel(rng.kernel_key(key, 17), idx, k, rates, u, counts)
+    u, counts, even, odd = np.empty(5), np.empty(5, np.int64), np.empty(5), np.empty(5)
+    in_kernel(rng.kernel_key(key, 17), idx, k, rates, u, counts, even, odd)
     assert np.array_equal(u, rng.uniforms(key, 17, idx, k))
     assert np.array_equal(counts, rng.poisson(key, 17, idx, rates, k))
+    assert np.array_equal(even, rng.uniforms(key, 17, idx, 2 * k))
+    assert np.array_equal(odd, rng.uniforms(key, 17, idx, 2 * k + 1))
