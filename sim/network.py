@@ -172,17 +172,21 @@ def _unique_rows(offsets, dst, kept):  # pragma: no cover - compiled
         kept[i] = m
 
 
-@nb.njit(cache=True, parallel=True)
-def _compact(offsets, dst, indptr, indices):  # pragma: no cover - compiled
-    for i in nb.prange(offsets.size - 1):
-        a, m = offsets[i], indptr[i + 1] - indptr[i]
-        for j in range(m):
-            indices[indptr[i] + j] = dst[a + j]
+@nb.njit(cache=True)
+def _compact(offsets, dst, indptr):  # pragma: no cover - compiled
+    """Move each row's kept targets left, to its place in the CSR, in place: row by row in order, a row's
+    new start is never after its old one, so nothing not yet read is overwritten. (A copy into a new
+    array in parallel is faster warm, but its first touch of fresh memory cost more in a model's build.)"""
+    for i in range(offsets.size - 1):
+        a, to = offsets[i], indptr[i]
+        for j in range(indptr[i + 1] - to):
+            dst[to + j] = dst[a + j]
 
 
 def _csr_from_rows(out_degree: np.ndarray, draw_targets) -> sp.csr_matrix:
     """CSR of unique follows without self-loops: ``draw_targets(offsets, dst)`` fills row i's
-    ``out_degree[i]`` targets into dst[offsets[i]:offsets[i+1]]; rows are then sorted and deduplicated."""
+    ``out_degree[i]`` targets into dst[offsets[i]:offsets[i+1]]; rows are then sorted and deduplicated,
+    in place. The matrix's values are booleans (a follow exists): the model reads only the structure."""
     n = out_degree.size
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(out_degree, out=offsets[1:])
@@ -192,9 +196,9 @@ def _csr_from_rows(out_degree: np.ndarray, draw_targets) -> sp.csr_matrix:
     _unique_rows(offsets, dst, kept)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(kept, out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    _compact(offsets, dst, indptr, indices)
-    graph = sp.csr_matrix((np.ones(indices.size, dtype=np.float32), indices, indptr), shape=(n, n))
+    _compact(offsets, dst, indptr)
+    dst.resize(int(indptr[-1]), refcheck=False)  # the repeats' tail handed back, not copied
+    graph = sp.csr_matrix((np.ones(dst.size, dtype=bool), dst, indptr), shape=(n, n))
     graph.has_sorted_indices = True
     return graph
 
