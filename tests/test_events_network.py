@@ -134,13 +134,13 @@ def test_a_users_follows_do_not_depend_on_anyone_elses():
     n = 5_000
     cum = np.cumsum(np.random.default_rng(0).pareto(1.1, n) + 1.0)
     bounds = (np.arange(n // 150 + 1, dtype=np.int64) * n + n // 150 - 1) // (n // 150)
-    prob, alias = network.alias_table(np.diff(cum, prepend=0.0))
+    alias = network.alias_table(np.diff(cum, prepend=0.0))
     key = (np.uint32(7), np.uint32(11), np.uint32(0))
 
     def targets(out_degree):
         offsets = np.concatenate(([0], np.cumsum(out_degree)))
         dst = np.empty(offsets[-1], np.int32)
-        network._draw_follows(*key, offsets, network.COMMUNITIES, 0.7, cum, bounds, prob, alias, dst)
+        network._draw_follows(*key, offsets, network.COMMUNITIES, 0.7, cum, bounds, alias, dst)
         return [dst[offsets[i] : offsets[i + 1]] for i in range(n)]
 
     degree = np.random.default_rng(1).poisson(20, n)
@@ -153,7 +153,8 @@ def test_a_users_follows_do_not_depend_on_anyone_elses():
 
 def test_alias_table_draws_in_proportion_to_weight():
     weights = np.array([1.0, 0.0, 3.0, 6.0, 0.5])
-    prob, alias = network.alias_table(weights)
+    table = network.alias_table(weights)
+    prob, alias = table[:, 0], table[:, 1].astype(np.int64)
     # each slot j is chosen with probability 1/n, then j itself with prob[j], else alias[j]
     share = np.zeros(weights.size)
     for j in range(weights.size):
