@@ -204,13 +204,16 @@ class MigrationModel(mesa.Model):
 @contextlib.contextmanager
 def kernel_threads(n: int) -> Iterator[None]:
     """Compiled kernels called from this thread use ``n`` threads inside the block (numba's setting is per
-    calling thread), and BLAS one thread, in the whole process.
+    calling thread), and BLAS one thread (set and undone by this thread, with threadpoolctl).
 
     Why BLAS too: the model's one BLAS call (a dot product in `UsUsers._post`) let OpenBLAS start its
     own threads, which then spin-wait for more work and took a core from the compiled kernels' threads:
     calls of a few milliseconds stalled for 20 ms, and a million agents took 9.6 s instead of 8.2 s.
     OpenBLAS's threaded dot also adds in another order (above 10 000 entries: different last bits on
-    one and two threads), so a model's numbers would have depended on the number of BLAS threads."""
+    one and two threads), so a model's numbers would have depended on the number of BLAS threads. (How
+    the OpenBLAS build numpy ships scopes the setting when several threads set it differs between
+    versions; here a limit set in one thread was not seen as undone by another, so each model's thread
+    sets and undoes its own.)"""
     before = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
