@@ -199,7 +199,9 @@ def _csr_from_rows(out_degree: np.ndarray, draw_targets) -> sp.csr_matrix:
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(kept, out=indptr[1:])
     _compact(offsets, dst, indptr)
-    dst.resize(int(indptr[-1]), refcheck=False)  # the repeats' tail handed back, not copied
+    # the repeats' tail handed back, not copied; no reference check: dst is this function's own array (the
+    # callback only fills it), and a debugger's view of the frame would otherwise count as one
+    dst.resize(int(indptr[-1]), refcheck=False)
     graph = sp.csr_matrix((np.ones(dst.size, dtype=bool), dst, indptr), shape=(n, n))
     graph.has_sorted_indices = True
     return graph
