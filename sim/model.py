@@ -208,7 +208,7 @@ def kernel_threads(n: int) -> Iterator[None]:
 
     Why BLAS too: the model's one BLAS call (a dot product in `UsUsers._post`) let OpenBLAS start its
     own threads, which then spin-wait for more work and took a core from the compiled kernels' threads:
-    calls of a few milliseconds stalled for 20 ms, and a million agents took 9.6 s instead of 8.2 s.
+    calls of a few milliseconds stalled for 20 ms, and a million agents took 9.6 s instead of 8.3 s.
     OpenBLAS's threaded dot also adds in another order (above 10 000 entries: different last bits on
     one and two threads), so a model's numbers would have depended on the number of BLAS threads. (How
     the OpenBLAS build numpy ships scopes the setting when several threads set it differs between

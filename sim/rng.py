@@ -115,10 +115,16 @@ def _bits(k0, k1, day1, i, k, sub):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, inline="always")
+def _unit(bits):  # pragma: no cover - compiled
+    """The top 53 of 64 random bits as a uniform in [0, 1)."""
+    return (bits >> np.uint64(11)) * 2.0**-53
+
+
+@nb.njit(cache=True, inline="always")
 def draw(k0, k1, day1, i, k, sub=0):  # pragma: no cover - compiled
     """Inside a compiled kernel: the uniform in [0, 1) of draw ``k`` of agent ``i`` (53 bits), the same
     number `uniforms` gives for it (``k0, k1, day1`` from `kernel_key`)."""
-    return (_bits(k0, k1, day1, i, k, sub) >> np.uint64(11)) * 2.0**-53
+    return _unit(_bits(k0, k1, day1, i, k, sub))
 
 
 @nb.njit(cache=True, inline="always")
@@ -126,7 +132,7 @@ def draw_pair(k0, k1, day1, i, j, sub=0):  # pragma: no cover - compiled
     """Inside a compiled kernel: draws 2j and 2j + 1 of agent ``i``, the two halves of one Philox block, as
     two `draw` calls give them at the cost of one (a loop over an agent's draws computes each block once)."""
     x0, x1, x2, x3 = _philox(np.uint32(i), np.uint32(j), day1, np.uint32(sub), k0, k1)
-    return (((x0 << _S32) | x1) >> np.uint64(11)) * 2.0**-53, (((x2 << _S32) | x3) >> np.uint64(11)) * 2.0**-53
+    return _unit((x0 << _S32) | x1), _unit((x2 << _S32) | x3)
 
 
 @nb.njit(cache=True, inline="always")
@@ -221,7 +227,7 @@ def _poisson_inverse(u, lam):  # pragma: no cover - compiled
 def _poisson(k0, k1, day1, idx, rates, kk, ss, out):  # pragma: no cover - compiled
     step = 1 if kk.size > 1 else 0
     for j in range(out.size):
-        u = (_bits(k0, k1, day1, idx[j], kk[j * step], ss[j * step]) >> np.uint64(11)) * 2.0**-53
+        u = draw(k0, k1, day1, idx[j], kk[j * step], ss[j * step])
         out[j] = _poisson_inverse(u, rates[j])
 
 
@@ -229,7 +235,7 @@ def _poisson(k0, k1, day1, idx, rates, kk, ss, out):  # pragma: no cover - compi
 def _poisson_par(k0, k1, day1, idx, rates, kk, ss, out):  # pragma: no cover - compiled
     step = 1 if kk.size > 1 else 0
     for j in nb.prange(out.size):
-        u = (_bits(k0, k1, day1, idx[j], kk[j * step], ss[j * step]) >> np.uint64(11)) * 2.0**-53
+        u = draw(k0, k1, day1, idx[j], kk[j * step], ss[j * step])
         out[j] = _poisson_inverse(u, rates[j])
 
 
@@ -262,7 +268,7 @@ def guide_table(cum: np.ndarray) -> np.ndarray:
 def _choose(k0, k1, day1, idx, cum, guide, kk, ss, out):  # pragma: no cover - compiled
     step, total = 1 if kk.size > 1 else 0, cum[cum.size - 1]
     for j in range(out.size):
-        u = (_bits(k0, k1, day1, idx[j], kk[j * step], ss[j * step]) >> np.uint64(11)) * 2.0**-53
+        u = draw(k0, k1, day1, idx[j], kk[j * step], ss[j * step])
         out[j] = _search_right(cum, u * total, guide)
 
 
@@ -270,7 +276,7 @@ def _choose(k0, k1, day1, idx, cum, guide, kk, ss, out):  # pragma: no cover - c
 def _choose_par(k0, k1, day1, idx, cum, guide, kk, ss, out):  # pragma: no cover - compiled
     step, total = 1 if kk.size > 1 else 0, cum[cum.size - 1]
     for j in nb.prange(out.size):
-        u = (_bits(k0, k1, day1, idx[j], kk[j * step], ss[j * step]) >> np.uint64(11)) * 2.0**-53
+        u = draw(k0, k1, day1, idx[j], kk[j * step], ss[j * step])
         out[j] = _search_right(cum, u * total, guide)
 
 
